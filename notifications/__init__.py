@@ -1,0 +1,1 @@
+"""Notifications: forwarding completion events to webhooks and Logic Apps."""

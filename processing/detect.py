@@ -1,0 +1,44 @@
+"""Document type detection from content, never from the file name."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from processing.errors import CorruptDocumentError, EmptyDocumentError, UnsupportedTypeError
+from processing.extractors.text import detect_encoding
+from processing.models import DocumentType
+
+_PDF_MAGIC = b"%PDF-"
+_PDF_HEADER_WINDOW = 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+_DOCX_MAIN_PART = "word/document.xml"
+
+
+def detect_type(data: bytes) -> DocumentType:
+    """Detect the type of ``data``.
+
+    A ``%PDF-`` header anywhere in the first KiB means PDF (as readers accept);
+    a ZIP holding ``word/document.xml`` means DOCX; otherwise the bytes are text
+    if they decode. Anything else is ``unsupported_type``.
+    """
+    if not data:
+        raise EmptyDocumentError("the document is empty (0 bytes)")
+    if _PDF_MAGIC in data[:_PDF_HEADER_WINDOW]:
+        return DocumentType.PDF
+    if data.startswith(_ZIP_MAGIC):
+        if _is_docx(data):
+            return DocumentType.DOCX
+        raise UnsupportedTypeError("the file is a ZIP archive but not a Word (DOCX) document")
+    if detect_encoding(data) is not None:
+        return DocumentType.TXT
+    raise UnsupportedTypeError("the file is not a PDF, a DOCX or text in a known encoding")
+
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptDocumentError("the file looks like a ZIP archive but cannot be read") from exc
+    return _DOCX_MAIN_PART in names

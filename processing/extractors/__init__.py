@@ -1,0 +1,5 @@
+"""Format-specific extractors: bytes in, :class:`processing.models.Extraction` out.
+
+Each extractor module imports its parsing library on first use, so importing
+this package stays cheap.
+"""

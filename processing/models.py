@@ -1,0 +1,172 @@
+"""Typed values the pipeline produces: extraction output and the versioned result.
+
+Everything here is a frozen dataclass built from plain Python types, so results
+serialise to JSON with :meth:`ProcessingResult.to_dict` and cross process
+boundaries by pickling.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+#: Version of the result's JSON shape (``processing/schema/result.schema.json``).
+SCHEMA_VERSION = "1.0"
+
+#: Bumped whenever extraction or analysis output may change for the same bytes;
+#: part of the content-cache key so a new pipeline never serves stale results.
+PIPELINE_VERSION = "1.0.0"
+
+
+class DocumentType(str, Enum):
+    """A supported document format, detected from content."""
+
+    PDF = "pdf"
+    DOCX = "docx"
+    TXT = "txt"
+
+    @property
+    def content_type(self) -> str:
+        return _CONTENT_TYPES[self]
+
+
+_CONTENT_TYPES = {
+    DocumentType.PDF: "application/pdf",
+    DocumentType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    DocumentType.TXT: "text/plain",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the source and its span ``[start, end)`` in the text."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A heading of the source (DOCX heading styles), its level and offset."""
+
+    level: int
+    text: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A recognised entity; ``value`` is its normalised form."""
+
+    type: str
+    text: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """A key phrase; a higher score means more important."""
+
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    """A sentence chosen for the summary and its span in the text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    text: str
+    sentences: tuple[SummarySentence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingWarning:
+    """Something worth knowing that did not stop processing (e.g. ``no_text_layer``)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMetadata:
+    """Metadata read from the document itself; absent fields are ``None``.
+
+    Dates are ISO 8601 strings.
+    """
+
+    title: str | None = None
+    author: str | None = None
+    subject: str | None = None
+    creator: str | None = None
+    producer: str | None = None
+    created: str | None = None
+    modified: str | None = None
+    page_count: int | None = None
+    word_count: int = 0
+    encoding: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What an extractor returns: text with its structure and metadata.
+
+    ``metadata.word_count`` is filled in by the pipeline, not the extractor.
+    """
+
+    text: str
+    metadata: DocumentMetadata
+    pages: tuple[Page, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    warnings: tuple[ProcessingWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """Facts about the bytes that were processed."""
+
+    filename: str | None
+    content_type: str | None
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingResult:
+    """The versioned result of processing one document."""
+
+    document: DocumentInfo
+    metadata: DocumentMetadata
+    text: str
+    pages: tuple[Page, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+    summary: Summary = field(default_factory=lambda: Summary(text=""))
+    warnings: tuple[ProcessingWarning, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    schema_version: str = SCHEMA_VERSION
+    pipeline_version: str = PIPELINE_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready dicts and lists, ``schema_version`` first."""
+        body = dataclasses.asdict(self)
+        ordered = {"schema_version": body.pop("schema_version")}
+        ordered.update(body)
+        return ordered
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
