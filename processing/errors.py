@@ -13,7 +13,9 @@ ProcessingError                    base of everything this package raises
 │   ├── EncryptedDocumentError     code ``encrypted``
 │   ├── TooLargeError              code ``too_large``
 │   ├── LimitsExceededError        code ``limits_exceeded``
-│   └── ProcessingTimeoutError     code ``timeout``
+│   ├── ProcessingTimeoutError     code ``timeout``
+│   └── SourceMissingError         code ``source_missing`` (bytes deleted before
+│                                  processing; raised by the processor, not the pipeline)
 └── DependencyError                transient: a dependency (storage, events,
                                    network) failed; retrying may succeed
 """
@@ -68,6 +70,10 @@ class LimitsExceededError(DocumentError):
 
 class ProcessingTimeoutError(DocumentError):
     code: ClassVar[str] = "timeout"
+
+
+class SourceMissingError(DocumentError):
+    code: ClassVar[str] = "source_missing"
 
 
 class DependencyError(ProcessingError):

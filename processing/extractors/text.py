@@ -24,6 +24,30 @@ _MAX_CONTROL_RATIO = 0.01
 # charset-normalizer's own "chaos" measure; above this the guess is noise.
 _MAX_CHAOS = 0.2
 _SNIFF_BYTES = 64 * 1024
+_CHAOS_TOLERANCE = 0.1
+_PREFERENCE = {
+    name: rank
+    for rank, name in enumerate(
+        (
+            "utf_8",
+            "cp1252",
+            "latin_1",
+            "iso8859_15",
+            "cp1250",
+            "cp1251",
+            "koi8_r",
+            "cp1253",
+            "cp1254",
+            "cp1255",
+            "cp1256",
+            "shift_jis",
+            "euc_jp",
+            "gb18030",
+            "big5",
+            "euc_kr",
+        )
+    )
+}
 
 
 def bom_encoding(data: bytes) -> str | None:
@@ -99,9 +123,17 @@ def _looks_like_text(text: str) -> bool:
 def _guess_encoding(sample: bytes) -> str | None:
     from charset_normalizer import from_bytes  # deferred: only for non-UTF-8 input
 
-    best = from_bytes(sample).best()
-    if best is None or best.chaos > _MAX_CHAOS:
+    candidates = [m for m in from_bytes(sample) if m.chaos <= _MAX_CHAOS]
+    if not candidates:
         return None
+    # Single-byte code pages often decode the same bytes almost equally
+    # cleanly; among the near-cleanest prefer the widely used ones (cp1252
+    # over cp1257), since charset-normalizer's own ranking is a coin toss there.
+    cleanest = min(m.chaos for m in candidates)
+    best = min(
+        (m for m in candidates if m.chaos <= cleanest + _CHAOS_TOLERANCE),
+        key=lambda m: (_PREFERENCE.get(m.encoding, len(_PREFERENCE)), m.chaos, -m.coherence),
+    )
     encoding = best.encoding
     try:
         text = _decode_prefix(sample, encoding)

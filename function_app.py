@@ -1,0 +1,17 @@
+"""The Azure Functions entry point: one FunctionApp, the blueprints, no logic.
+
+Importing this module must stay cheap (cold start): parsers and SDK clients
+load on first use, never here.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from processing import telemetry
+from processing.functions import bp as processing_bp
+
+telemetry.configure()
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(processing_bp)

@@ -1,0 +1,304 @@
+"""Processing a queued document exactly once under at-least-once delivery.
+
+The steps, each safe to repeat:
+
+1. **Claim.** An ETag-guarded update moves the record to ``processing`` with a
+   lease. A concurrent or duplicate delivery that finds a live lease raises
+   :class:`LeaseHeldError` (transient), so Event Grid delivers it again later;
+   by then the document is finished (and the repeat is a no-op) or the lease
+   has expired (its holder died) and the repeat takes over.
+2. **Work.** Read the bytes, reuse a cached result for identical bytes or run
+   the pipeline, store the result JSON.
+3. **Finish.** Record the terminal status, then publish the completion event
+   with a deterministic id and flag it published (an outbox: a crash between
+   the two republishes the same event id on the next delivery).
+
+Document errors are permanent (``failed`` + ``document.processing.failed``);
+dependency errors propagate after releasing the claim, so the delivery is retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from processing.errors import (
+    DependencyError,
+    DocumentError,
+    ProcessingError,
+    SourceMissingError,
+)
+from processing.events import (
+    BLOB_CREATED,
+    DOCUMENT_COMPLETED,
+    DOCUMENT_UPLOADED,
+    DOCUMENT_FAILED,
+    BlobCreated,
+    DocumentUploaded,
+    InboundEvent,
+    InvalidEventError,
+    OutboundEvent,
+    completion_event_id,
+    document_subject,
+)
+from processing.limits import Limits
+from processing.logcontext import bind
+from processing.models import ProcessingResult
+from processing.ports import BlobStore, ConflictError, EventPublisher, NotFoundError
+from processing.records import DocumentRecord, DocumentRepository, Source, Status, new_document_id
+from processing.tracecontext import child_traceparent
+from processing.uploads import Clock, sanitize_filename, utcnow
+
+log = logging.getLogger(__name__)
+
+Extract = Callable[[bytes, str | None, Limits], ProcessingResult]
+
+
+class LeaseHeldError(DependencyError):
+    """Another invocation holds the document's lease; try again later."""
+
+    code = "lease_held"
+
+
+def run_pipeline(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+    from processing.pipeline import process_document  # deferred: parsers load on first use
+
+    return process_document(data, filename, limits=limits)
+
+
+class DocumentProcessor:
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        documents: DocumentRepository,
+        publisher: EventPublisher,
+        inbox_container: str,
+        results_container: str,
+        public_base_url: str,
+        limits: Limits,
+        lease: timedelta,
+        extract: Extract = run_pipeline,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._blobs = blobs
+        self._documents = documents
+        self._publisher = publisher
+        self._inbox = inbox_container
+        self._results = results_container
+        self._base_url = public_base_url
+        self._limits = limits
+        self._lease = lease
+        self._extract = extract
+        self._clock = clock
+
+    def handle(self, event: InboundEvent) -> DocumentRecord | None:
+        """Process what an inbound event announces (an upload or a dropped blob)."""
+        if event.type == BLOB_CREATED:
+            return self.handle_blob_created(BlobCreated.from_event(event))
+        if event.type == DOCUMENT_UPLOADED:
+            return self.handle_uploaded(DocumentUploaded.from_event(event))
+        raise InvalidEventError(f"the processor does not handle {event.type!r} events")
+
+    def handle_uploaded(self, event: DocumentUploaded) -> DocumentRecord:
+        bind(document_id=event.document_id)
+        try:
+            record = self._documents.get(event.document_id)
+        except NotFoundError:
+            # An event for a document this store never recorded (e.g. another
+            # environment's topic): nothing to do, and retrying cannot help.
+            log.warning("document.unknown")
+            raise
+        return self._process(record)
+
+    def handle_blob_created(self, event: BlobCreated) -> DocumentRecord | None:
+        """Process a blob dropped into the inbox; other containers and partial
+        writes are ignored (``None``)."""
+        if event.container != self._inbox or not event.is_complete_write:
+            log.info(
+                "blob.ignored", extra={"container": event.container, "api": event.api}
+            )
+            return None
+        now = self._clock()
+        document_id = self._documents.claim_blob(
+            event.container, event.name, event.etag, new_document_id(now)
+        )
+        bind(document_id=document_id)
+        try:
+            record = self._documents.get(document_id)
+        except NotFoundError:
+            record = self._add_blob_record(document_id, event, now)
+        return self._process(record)
+
+    def _add_blob_record(
+        self, document_id: str, event: BlobCreated, now: datetime
+    ) -> DocumentRecord:
+        record = DocumentRecord(
+            id=document_id,
+            status=Status.QUEUED,
+            source=Source.BLOB,
+            filename=sanitize_filename(event.name),
+            container=event.container,
+            blob_name=event.name,
+            created_at=now,
+            updated_at=now,
+            size_bytes=event.content_length,
+            traceparent=child_traceparent(None),
+        )
+        try:
+            return self._documents.add(record)
+        except ConflictError:
+            # A concurrent delivery of the same blob version created it first.
+            return self._documents.get(document_id)
+
+    def _process(self, record: DocumentRecord) -> DocumentRecord:
+        if record.status.terminal:
+            return self.announce(record)
+        record = self._claim(record)
+        try:
+            record = self._work(record)
+        except DocumentError as exc:
+            record = self._finish_failed(record, exc)
+        except BaseException:
+            self._release(record)
+            raise
+        return self.announce(record)
+
+    def _claim(self, record: DocumentRecord) -> DocumentRecord:
+        now = self._clock()
+        if (
+            record.status is Status.PROCESSING
+            and record.lease_until is not None
+            and record.lease_until > now
+        ):
+            raise LeaseHeldError("the document is being processed by another invocation")
+        try:
+            claimed = self._documents.save(
+                record.replace(
+                    status=Status.PROCESSING,
+                    lease_until=now + self._lease,
+                    attempts=record.attempts + 1,
+                    updated_at=now,
+                )
+            )
+        except ConflictError as exc:
+            raise LeaseHeldError("another invocation claimed the document first") from exc
+        log.info("document.claimed", extra={"attempt": claimed.attempts})
+        return claimed
+
+    def _work(self, record: DocumentRecord) -> DocumentRecord:
+        try:
+            data = self._blobs.get(record.container, record.blob_name)
+        except NotFoundError:
+            return self._finish_failed(
+                record, SourceMissingError("the document's bytes are no longer in storage")
+            )
+        sha256 = hashlib.sha256(data).hexdigest()
+        result = self._reuse_cached(sha256, record.filename)
+        if result is None:
+            result = self._extract(data, record.filename, self._limits).to_dict()
+            cached = False
+        else:
+            cached = True
+        result_blob = f"{record.id}.json"
+        self._blobs.put(
+            self._results,
+            result_blob,
+            json.dumps(result, ensure_ascii=False).encode(),
+            content_type="application/json",
+        )
+        if not cached:
+            self._documents.cache_result(sha256, result_blob)
+        log.info(
+            "document.processed",
+            extra={
+                "cached": cached,
+                "pages": len(result.get("pages", [])),
+                "entities": len(result.get("entities", [])),
+            },
+        )
+        return self._documents.save(
+            record.replace(
+                status=Status.COMPLETED,
+                sha256=sha256,
+                size_bytes=len(data),
+                content_type=result["document"]["content_type"],
+                result_blob=result_blob,
+                lease_until=None,
+                updated_at=self._clock(),
+            )
+        )
+
+    def _reuse_cached(self, sha256: str, filename: str | None) -> dict[str, Any] | None:
+        blob = self._documents.cached_result(sha256)
+        if blob is None:
+            return None
+        try:
+            result: dict[str, Any] = json.loads(self._blobs.get(self._results, blob))
+        except (NotFoundError, ValueError):
+            return None  # evicted or damaged: extract afresh
+        result["document"]["filename"] = filename
+        return result
+
+    def _finish_failed(self, record: DocumentRecord, error: ProcessingError) -> DocumentRecord:
+        log.info("document.failed", extra={"error_code": error.code})
+        return self._documents.save(
+            record.replace(
+                status=Status.FAILED,
+                error_code=error.code,
+                error_message=error.message,
+                lease_until=None,
+                updated_at=self._clock(),
+            )
+        )
+
+    def _release(self, record: DocumentRecord) -> None:
+        """Best effort: give the claim back so a retry need not wait for the lease."""
+        try:
+            self._documents.save(
+                record.replace(status=Status.QUEUED, lease_until=None, updated_at=self._clock())
+            )
+        except ProcessingError:
+            log.warning("document.release_failed", exc_info=True)
+
+    def announce(self, record: DocumentRecord) -> DocumentRecord:
+        """Publish a finished document's completion event unless already done."""
+        if record.event_published:
+            return record
+        self._publisher.publish([self._completion_event(record).to_cloudevent()])
+        try:
+            return self._documents.save(record.replace(event_published=True))
+        except ConflictError:
+            # A concurrent duplicate announced it too; same event id, so
+            # consumers see one outcome.
+            return self._documents.get(record.id)
+
+    def _completion_event(self, record: DocumentRecord) -> OutboundEvent:
+        completed = record.status is Status.COMPLETED
+        data: dict[str, Any] = {
+            "document_id": record.id,
+            "status": record.status.value,
+            "timestamp": record.updated_at.isoformat(),
+            "filename": record.filename,
+            "sha256": record.sha256,
+            "size_bytes": record.size_bytes,
+            "content_type": record.content_type,
+            "source": record.source.value,
+        }
+        if completed:
+            data["result_url"] = f"{self._base_url}/api/documents/{record.id}/result"
+        else:
+            data["error"] = {"code": record.error_code, "message": record.error_message}
+        return OutboundEvent(
+            id=completion_event_id(record.id, record.status.value),
+            type=DOCUMENT_COMPLETED if completed else DOCUMENT_FAILED,
+            subject=document_subject(record.id),
+            time=record.updated_at,
+            data=data,
+            traceparent=child_traceparent(record.traceparent),
+        )
+

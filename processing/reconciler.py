@@ -1,0 +1,65 @@
+"""Finding documents that stopped short of an announced outcome, and nudging them.
+
+Run by a timer. It covers the gaps at-least-once delivery leaves: an upload
+stored but never announced (Event Grid was down), a document whose worker died
+after Event Grid stopped retrying, and an outcome recorded but not published.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from processing.ports import EventPublisher
+from processing.processor import DocumentProcessor
+from processing.records import DocumentRecord, DocumentRepository, Status
+from processing.uploads import Clock, uploaded_event, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        documents: DocumentRepository,
+        publisher: EventPublisher,
+        processor: DocumentProcessor,
+        older_than: timedelta,
+        batch: int = 500,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._documents = documents
+        self._publisher = publisher
+        self._processor = processor
+        self._older_than = older_than
+        self._batch = batch
+        self._clock = clock
+
+    def run(self) -> dict[str, int]:
+        """One pass; returns how many documents were nudged, by reason."""
+        cutoff = self._clock() - self._older_than
+        unannounced = [
+            r for r in self._find(Status.QUEUED) if r.updated_at <= cutoff
+        ] + [
+            r
+            for r in self._find(Status.PROCESSING)
+            if r.lease_until is not None and r.lease_until <= cutoff
+        ]
+        for record in unannounced:
+            self._publisher.publish([uploaded_event(record, self._clock()).to_cloudevent()])
+        unpublished = [
+            r
+            for status in (Status.COMPLETED, Status.FAILED)
+            for r in self._find(status, event_published=False)
+            if r.updated_at <= cutoff
+        ]
+        for record in unpublished:
+            self._processor.announce(record)
+        counts = {"uploads": len(unannounced), "completions": len(unpublished)}
+        if unannounced or unpublished:
+            log.info("reconciler.nudged", extra=counts)
+        return counts
+
+    def _find(self, status: Status, **equals: bool) -> list[DocumentRecord]:
+        return self._documents.recent(status=status, limit=self._batch, **equals)

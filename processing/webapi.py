@@ -1,0 +1,185 @@
+"""HTTP concerns without the HTTP framework: request decoding and RFC 9457 problems.
+
+The triggers in :mod:`processing.functions` translate between
+``azure.functions`` requests/responses and these plain values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import unquote
+
+from processing.errors import DependencyError, ProcessingError
+
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+#: HTTP status for each error code an API caller can meet.
+_STATUS_BY_CODE: dict[str, int] = {
+    "empty": 400,
+    "bad_request": 400,
+    "not_found": 404,
+    "not_finished": 409,
+    "too_large": 413,
+    "unsupported_type": 415,
+    "corrupt": 415,
+    "unprocessable": 422,
+}
+
+
+class RequestError(ProcessingError):
+    """The request itself is malformed (HTTP 400)."""
+
+    code = "bad_request"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An RFC 9457 problem detail; ``code`` is this API's stable error code."""
+
+    status: int
+    code: str
+    detail: str
+    headers: Mapping[str, str] | None = None
+
+    def body(self, instance: str | None = None) -> bytes:
+        document: dict[str, Any] = {
+            "type": "about:blank",
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if instance:
+            document["instance"] = instance
+        return json.dumps(document).encode()
+
+
+def problem_for(error: ProcessingError) -> Problem:
+    """Map a typed error to its problem; dependency trouble is 503 with Retry-After."""
+    if isinstance(error, DependencyError):
+        return Problem(
+            503,
+            "service_unavailable",
+            "a storage or messaging dependency is unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+        )
+    return Problem(_STATUS_BY_CODE.get(error.code, 422), error.code, error.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    data: bytes
+    filename: str | None
+
+
+def decode_upload(
+    headers: Mapping[str, str], params: Mapping[str, str], body: bytes, *, max_bytes: int
+) -> Upload:
+    """The document in a request: ``multipart/form-data`` field ``file``, or
+    the raw body with its name from ``?filename=`` or ``Content-Disposition``."""
+    content_type = _header(headers, "content-type")
+    if content_type.lower().startswith("multipart/form-data"):
+        return _decode_multipart(content_type, body, max_bytes=max_bytes)
+    filename = params.get("filename") or _disposition_filename(
+        _header(headers, "content-disposition")
+    )
+    return Upload(data=body, filename=filename)
+
+
+def page_params(params: Mapping[str, str]) -> tuple[int, str | None]:
+    """``(limit, after)`` from ``?limit=&after=``; RequestError when malformed."""
+    raw = params.get("limit", "")
+    try:
+        limit = int(raw) if raw else DEFAULT_PAGE_SIZE
+    except ValueError:
+        raise RequestError("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise RequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    return limit, params.get("after") or None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def _disposition_filename(value: str) -> str | None:
+    if not value:
+        return None
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(value)
+    extended = options.get(b"filename*")
+    if extended:  # RFC 6266 / 5987: charset'lang'percent-encoded
+        charset, _, rest = extended.decode("latin-1").partition("'")
+        _, _, encoded = rest.partition("'")
+        try:
+            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
+        except (LookupError, UnicodeDecodeError):
+            pass
+    plain = options.get(b"filename")
+    return plain.decode("utf-8", errors="replace") if plain else None
+
+
+def _decode_multipart(content_type: str, body: bytes, *, max_bytes: int) -> Upload:
+    from python_multipart import MultipartParser
+    from python_multipart.exceptions import MultipartParseError
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise RequestError("multipart/form-data without a boundary")
+
+    parts: list[tuple[dict[bytes, bytes], bytearray]] = []
+    header_name = bytearray()
+    header_value = bytearray()
+
+    def on_part_begin() -> None:
+        parts.append(({}, bytearray()))
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header_name.extend(data[start:end])
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header_value.extend(data[start:end])
+
+    def on_header_end() -> None:
+        parts[-1][0][bytes(header_name).lower()] = bytes(header_value)
+        header_name.clear()
+        header_value.clear()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        parts[-1][1].extend(data[start:end])
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+        },
+        max_size=max_bytes + 64 * 1024,
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError:
+        raise RequestError("the multipart/form-data body is malformed") from None
+
+    for part_headers, data in parts:
+        disposition = part_headers.get(b"content-disposition", b"").decode("latin-1")
+        _, disp_options = parse_options_header(disposition)
+        if disp_options.get(b"name") == b"file":
+            return Upload(data=bytes(data), filename=_disposition_filename(disposition))
+    raise RequestError("multipart/form-data upload without a 'file' field")
