@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AZURITE := node_modules/.bin/azurite
+HOST ?= 127.0.0.1
+PORT ?= 7071
 
-.PHONY: test lint typecheck unit run bench fuzz clean format
+.PHONY: setup test lint typecheck run run-azurite bench fuzz format clean
+
+setup: $(STAMP) $(AZURITE)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-test: $(STAMP) lint typecheck
+$(AZURITE): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $(AZURITE)
+
+test: setup lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -22,12 +31,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-format: $(STAMP)
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+# The local host on the embedded store (./.data): nothing else to install.
+run: $(STAMP)
+	$(BIN)/python -m devhost --host $(HOST) --port $(PORT)
+
+# The local host against Azurite, started here with its data in ./.azurite.
+run-azurite: setup
+	$(AZURITE) --silent --location .azurite --skipApiVersionCheck --disableTelemetry & \
+	  trap "kill $$!" EXIT INT TERM; \
+	  AzureWebJobsStorage=UseDevelopmentStorage=true $(BIN)/python -m devhost --host $(HOST) --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .data
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .data .azurite

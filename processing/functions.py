@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
@@ -22,7 +22,6 @@ from processing.errors import ProcessingError
 from processing.events import InboundEvent, InvalidEventError
 from processing.ports import NotFoundError
 from processing.records import Status
-from processing.runtime import services
 from processing.webapi import (
     PROBLEM_JSON,
     Problem,
@@ -32,6 +31,9 @@ from processing.webapi import (
     problem_for,
 )
 
+if TYPE_CHECKING:
+    from processing.runtime import Services
+
 log = logging.getLogger(__name__)
 
 bp = func.Blueprint()
@@ -39,6 +41,13 @@ bp = func.Blueprint()
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi.yaml"
 
 HttpHandler = Callable[[func.HttpRequest], func.HttpResponse]
+
+
+def services() -> Services:
+    """The app's services; the adapters and the pipeline load on the first call."""
+    from processing.runtime import services as build_once
+
+    return build_once()
 
 
 def http_endpoint(handler: HttpHandler) -> Callable[[func.HttpRequest, func.Context], Any]:

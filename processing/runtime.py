@@ -12,11 +12,11 @@ from functools import cache
 
 from processing.adapters.factory import Stores, create_stores
 from processing.ports import EventPublisher
-from processing.processor import DocumentProcessor
+from processing.processor import DocumentProcessor, Extract, run_pipeline
 from processing.reconciler import Reconciler
 from processing.records import DocumentRepository
 from processing.settings import EVENTGRID_TOPIC_ENDPOINT, Settings, SettingsError, get_settings
-from processing.uploads import UploadService
+from processing.uploads import Clock, UploadService, utcnow
 
 #: How long a document may sit unannounced before the reconciler nudges it.
 RECONCILE_AFTER = timedelta(minutes=10)
@@ -33,7 +33,12 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, stores: Stores | None = None, publisher: EventPublisher | None = None
+    settings: Settings,
+    *,
+    stores: Stores | None = None,
+    publisher: EventPublisher | None = None,
+    extract: Extract = run_pipeline,
+    clock: Clock = utcnow,
 ) -> Services:
     stores = stores or create_stores(settings.storage)
     publisher = publisher or create_publisher(settings)
@@ -47,6 +52,8 @@ def build_services(
         public_base_url=settings.public_base_url,
         limits=settings.limits,
         lease=timedelta(seconds=settings.lease_seconds),
+        extract=extract,
+        clock=clock,
     )
     return Services(
         settings=settings,
@@ -58,6 +65,7 @@ def build_services(
             publisher=publisher,
             container=settings.uploads_container,
             max_bytes=settings.max_upload_bytes,
+            clock=clock,
         ),
         processor=processor,
         reconciler=Reconciler(
@@ -65,6 +73,7 @@ def build_services(
             publisher=publisher,
             processor=processor,
             older_than=RECONCILE_AFTER,
+            clock=clock,
         ),
     )
 

@@ -1,0 +1,160 @@
+"""The benchmark sections and their tables."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+PDF_ENGINES = ("project", "pypdfium2", "pypdf", "pdfminer.six")
+MB = 1024 * 1024
+
+
+def run_all(argv: list[str]) -> int:
+    if not CORPUS.is_dir():
+        print(f"no corpus at {CORPUS}; nothing to measure", file=sys.stderr)
+        return 1
+    sections = {
+        "pdf": bench_pdf,
+        "docx": lambda: bench_format("docx"),
+        "txt": lambda: bench_format("txt"),
+        "summary": bench_summary,
+        "coldstart": bench_cold_start,
+    }
+    chosen = argv or list(sections)
+    for name in chosen:
+        sections[name]()
+        print()
+    return 0
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> None:
+    cells = [headers, *[[_fmt(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def bench_pdf() -> None:
+    files = sorted(str(p) for p in (CORPUS / "pdf").glob("*.pdf"))
+    runs: dict[str, dict[str, Any]] = {}
+    for engine in PDF_ENGINES:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.engines", engine, *files],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs[engine] = json.loads(out.stdout.strip().splitlines()[-1])
+    # Compare on the files every engine read, so no engine gains from skipping hard ones.
+    common = [f for f in files if all(runs[e]["files"][f][0] > 0 for e in PDF_ENGINES)]
+    pages = sum(runs["pypdfium2"]["files"][f][0] for f in common)
+    rates = {
+        e: pages / sum(runs[e]["files"][f][1] for f in common) for e in PDF_ENGINES
+    }
+    print(f"PDF text extraction: {len(common)} of {len(files)} files read by every engine, "
+          f"{pages} pages")
+    _table(
+        ["engine", "pages/s", "x pypdf", "x pypdfium2", "peak RSS MB", "files failed"],
+        [
+            [
+                e,
+                rates[e],
+                rates[e] / rates["pypdf"],
+                rates[e] / rates["pypdfium2"],
+                runs[e]["peak_rss_mb"],
+                sum(1 for f in files if runs[e]["files"][f][0] < 0),
+            ]
+            for e in PDF_ENGINES
+        ],
+    )
+    print("targets: project >= 10x pypdf and >= 0.8x pypdfium2")
+
+
+def bench_format(kind: str) -> None:
+    from processing.errors import DocumentError
+    from processing.pipeline import process_document
+
+    rows = []
+    total_bytes = 0
+    total_seconds = 0.0
+    for path in sorted((CORPUS / kind).iterdir()):
+        data = path.read_bytes()
+        started = time.perf_counter()
+        try:
+            result = process_document(data, path.name)
+            outcome = f"{len(result.text):,} chars"
+            extract_ms = result.timings_ms.get("extract", 0.0)
+        except DocumentError as exc:
+            outcome = exc.code
+            extract_ms = 0.0
+        elapsed = time.perf_counter() - started
+        total_bytes += len(data)
+        total_seconds += elapsed
+        rows.append([path.name, len(data) / 1024, extract_ms, elapsed * 1000, outcome])
+    print(f"{kind.upper()} through the whole pipeline")
+    _table(["file", "KiB", "extract ms", "total ms", "outcome"], rows)
+    print(
+        f"{kind.upper()} throughput: {total_bytes / MB / total_seconds:.2f} MB/s "
+        f"({len(rows)} files, {total_bytes / MB:.2f} MB in {total_seconds:.2f} s)"
+    )
+
+
+def bench_summary() -> None:
+    from processing.analysis.keywords import extract_keywords
+    from processing.analysis.summary import summarize
+
+    text = (CORPUS / "txt" / "book-war-and-peace-1225p.txt").read_text(encoding="utf-8")
+    rows = []
+    per_mb: dict[str, float] = {}
+    for label, size in (("0.3 MB", int(0.3 * MB)), ("3 MB", 3 * MB)):
+        sample = text[:size]
+        mb = len(sample.encode()) / MB
+        started = time.perf_counter()
+        summarize(sample)
+        summary_s = time.perf_counter() - started
+        started = time.perf_counter()
+        extract_keywords(sample)
+        keywords_s = time.perf_counter() - started
+        per_mb[label] = summary_s / mb
+        rows.append([label, mb, summary_s, summary_s / mb, keywords_s, keywords_s / mb])
+    print("Summary and keywords on War and Peace")
+    _table(["size", "MB", "summary s", "summary s/MB", "keywords s", "keywords s/MB"], rows)
+    print(f"summary s/MB ratio 3 MB : 0.3 MB = {per_mb['3 MB'] / per_mb['0.3 MB']:.2f} "
+          "(target <= 1.5)")
+
+
+def bench_cold_start(repeats: int = 7) -> None:
+    def import_seconds(module: str) -> float:
+        code = (
+            "import time; t = time.perf_counter(); "
+            f"import {module}; print(time.perf_counter() - t)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return float(out.stdout.strip())
+
+    bare = statistics.median(import_seconds("azure.functions") for _ in range(repeats))
+    app = statistics.median(import_seconds("function_app") for _ in range(repeats))
+    print(f"Cold start (median of {repeats} fresh processes)")
+    _table(
+        ["import", "ms"],
+        [["azure.functions", bare * 1000], ["function_app", app * 1000]],
+    )
+    print(f"function_app / azure.functions = {app / bare:.2f}x (target <= 1.3x)")
