@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote
 
 from processing.errors import DependencyError, ProcessingError
 
@@ -112,21 +111,14 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 
 def _disposition_filename(value: str) -> str | None:
+    """The ``filename`` (or RFC 6266 ``filename*``) of a Content-Disposition value."""
     if not value:
         return None
-    from python_multipart.multipart import parse_options_header
+    from email.message import Message
 
-    _, options = parse_options_header(value)
-    extended = options.get(b"filename*")
-    if extended:  # RFC 6266 / 5987: charset'lang'percent-encoded
-        charset, _, rest = extended.decode("latin-1").partition("'")
-        _, _, encoded = rest.partition("'")
-        try:
-            return unquote(encoded, encoding=charset or "utf-8", errors="strict")
-        except (LookupError, UnicodeDecodeError):
-            pass
-    plain = options.get(b"filename")
-    return plain.decode("utf-8", errors="replace") if plain else None
+    message = Message()
+    message["content-disposition"] = value
+    return message.get_filename()
 
 
 def _decode_multipart(content_type: str, body: bytes, *, max_bytes: int) -> Upload:
