@@ -61,5 +61,7 @@ class Reconciler:
             log.info("reconciler.nudged", extra=counts)
         return counts
 
-    def _find(self, status: Status, **equals: bool) -> list[DocumentRecord]:
-        return self._documents.recent(status=status, limit=self._batch, **equals)
+    def _find(self, status: Status, *, event_published: bool | None = None) -> list[DocumentRecord]:
+        return self._documents.recent(
+            status=status, event_published=event_published, limit=self._batch
+        )
