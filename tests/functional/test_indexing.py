@@ -1,0 +1,108 @@
+"""The app indexes as the Python worker sees it, and the OpenAPI spec matches it."""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY_MODULES = ("pypdf", "pypdfium2", "docx", "yake", "phonenumbers", "lxml")
+SDK_PREFIXES = ("azure.storage", "azure.data", "azure.eventgrid", "azure.identity", "azure.monitor")
+
+
+@functools.cache
+def _functions() -> dict[str, list[dict[str, Any]]]:
+    """Indexed once, as the worker does (a second get_functions() call refuses)."""
+    import function_app
+
+    return {
+        fn.get_function_name(): [b.get_dict_repr() for b in fn.get_bindings()]
+        for fn in function_app.app.get_functions()
+    }
+
+
+def test_every_expected_function_is_indexed_with_its_trigger() -> None:
+    triggers = {name: bindings[0]["type"] for name, bindings in _functions().items()}
+    expected = {
+        "upload_document": "httpTrigger",
+        "list_documents": "httpTrigger",
+        "get_document": "httpTrigger",
+        "get_document_result": "httpTrigger",
+        "health": "httpTrigger",
+        "get_openapi": "httpTrigger",
+        "process_document": "eventGridTrigger",
+        "reconcile_documents": "timerTrigger",
+    }
+    assert expected.items() <= triggers.items()
+
+
+def test_only_health_and_the_spec_are_anonymous() -> None:
+    anonymous = {
+        name
+        for name, bindings in _functions().items()
+        if bindings[0]["type"] == "httpTrigger"
+        and str(getattr(bindings[0]["authLevel"], "value", bindings[0]["authLevel"])) == "anonymous"
+    }
+    assert anonymous == {"health", "get_openapi"}
+
+
+def _spec_operations() -> set[tuple[str, str]]:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    return {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def _app_operations() -> set[tuple[str, str]]:
+    operations = set()
+    for bindings in _functions().values():
+        trigger = bindings[0]
+        if trigger["type"] != "httpTrigger":
+            continue
+        route = "/" + re.sub(r"\{(\w+)(:[^}]*)?\??\}", r"{\1}", trigger["route"])
+        for method in trigger["methods"]:
+            operations.add((str(getattr(method, "value", method)).upper(), route))
+    return operations
+
+
+def test_every_http_function_is_in_the_openapi_spec_and_vice_versa() -> None:
+    assert _app_operations() == _spec_operations()
+
+
+def test_importing_the_app_loads_no_parser_and_no_storage_sdk() -> None:
+    code = (
+        "import sys, function_app; "
+        "print('\\n'.join(sorted(m for m in sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    heavy = [m for m in loaded if m.split(".")[0] in HEAVY_MODULES or m.startswith(SDK_PREFIXES)]
+    assert heavy == []
+
+
+def test_pure_core_modules_import_no_azure() -> None:
+    """The pipeline and its models stay free of Azure imports (ports and adapters)."""
+    core = [
+        "processing/pipeline.py", "processing/models.py", "processing/errors.py",
+        "processing/limits.py", "processing/detect.py", "processing/ports.py",
+        "processing/processor.py", "processing/uploads.py", "processing/records.py",
+        "processing/events.py", "processing/reconciler.py", "processing/webapi.py",
+        *[str(p.relative_to(ROOT)) for p in (ROOT / "processing" / "extractors").glob("*.py")],
+        *[str(p.relative_to(ROOT)) for p in (ROOT / "processing" / "analysis").rglob("*.py")],
+    ]
+    offenders = [
+        path
+        for path in core
+        if re.search(r"^\s*(from|import)\s+azure\b", (ROOT / path).read_text(), re.MULTILINE)
+    ]
+    assert offenders == []
