@@ -53,7 +53,7 @@ def services() -> Services:
 def http_endpoint(handler: HttpHandler) -> Callable[[func.HttpRequest, func.Context], Any]:
     """Bind the log context and turn typed errors into problem responses."""
 
-    @functools.wraps(handler)
+    @functools.wraps(handler, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
     def endpoint(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
         with _invocation(context, req.headers.get("traceparent")):
             try:
@@ -66,6 +66,9 @@ def http_endpoint(handler: HttpHandler) -> Callable[[func.HttpRequest, func.Cont
                     Problem(500, "internal_error", "an unexpected error occurred"), req
                 )
 
+    # The worker binds arguments by inspect.signature(), which follows
+    # __wrapped__: without this it would see (req) and never pass context.
+    del endpoint.__wrapped__  # type: ignore[attr-defined]
     return endpoint
 
 

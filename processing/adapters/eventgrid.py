@@ -61,9 +61,9 @@ class EventGridPublisher:
             if self._client is None:
                 from azure.eventgrid import EventGridPublisherClient
 
-                self._client = EventGridPublisherClient(
-                    self._endpoint, self._credential(), retry_total=3
-                )
+                # The client keeps azure-core's default retries (3); it ignores
+                # retry keyword arguments for basic topics.
+                self._client = EventGridPublisherClient(self._endpoint, self._credential())
             return self._client
 
     def _credential(self) -> Any:
