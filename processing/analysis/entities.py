@@ -38,12 +38,20 @@ so the caller can retry.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
-from processing.analysis.recognizers import builtin_recognizers
+from processing.analysis.recognizers import Recognizer, builtin_recognizers
 from processing.models import Entity
+
+__all__ = [
+    "TYPE_PRIORITY",
+    "EntityRecognizer",
+    "Recognizer",
+    "default_recognizer",
+    "recognize_entities",
+    "resolve_overlaps",
+    "set_default_recognizer",
+]
 
 #: Entity types from most to least specific; the earlier type wins an overlap.
 TYPE_PRIORITY: tuple[str, ...] = (
@@ -57,19 +65,9 @@ TYPE_PRIORITY: tuple[str, ...] = (
     "percent",
     "phone",
 )
-
-
-class Recognizer(Protocol):
-    """Finds entities of one family in a text."""
-
-    @property
-    def name(self) -> str:
-        """A short, stable name for logs and configuration."""
-        ...
-
-    def recognize(self, text: str) -> Iterable[Entity]:
-        """Every candidate in ``text``; candidates may overlap each other."""
-        ...
+# Offsets and lengths fit in 47 bits (texts are far shorter), which lets
+# resolve_overlaps pack its sort key into one integer.
+_MAX_OFFSET = 1 << 47
 
 
 class EntityRecognizer:
@@ -107,28 +105,25 @@ def resolve_overlaps(candidates: Iterable[Entity], rank: dict[str, int]) -> tupl
     """
     unranked = len(rank)
 
-    def preference(entity: Entity) -> tuple[int, int, int, int, str, str, str]:
-        return (
-            rank.get(entity.type, unranked),
-            entity.start - entity.end,
-            entity.start,
-            entity.end,
-            entity.type,
-            entity.value,
-            entity.text,
-        )
+    def preference(entity: Entity) -> tuple[int, str, str, str]:
+        # Rank, then longest, then earliest, packed in one integer so that
+        # sorting many candidates compares integers; the strings only break
+        # ties between identical spans of one rank.
+        order = rank.get(entity.type, unranked)
+        packed = (order << 96) | ((_MAX_OFFSET - entity.end + entity.start) << 48) | entity.start
+        return (packed, entity.type, entity.value, entity.text)
 
-    starts: list[int] = []
+    ranked = sorted(candidates, key=preference)
+    # One byte per character of the text marks what kept entities cover, so
+    # each overlap test costs the length of the candidate, not the number kept.
+    covered = bytearray(max((entity.end for entity in ranked), default=0))
     kept: list[Entity] = []
-    for entity in sorted(candidates, key=preference):
-        # Kept spans never overlap, so sorted by start they are sorted by end too.
-        index = bisect.bisect_right(starts, entity.start)
-        if index > 0 and kept[index - 1].end > entity.start:
+    for entity in ranked:
+        if covered.find(1, entity.start, entity.end) != -1:
             continue
-        if index < len(kept) and kept[index].start < entity.end:
-            continue
-        starts.insert(index, entity.start)
-        kept.insert(index, entity)
+        covered[entity.start : entity.end] = b"\x01" * (entity.end - entity.start)
+        kept.append(entity)
+    kept.sort(key=lambda entity: (entity.start, entity.end))
     return tuple(kept)
 
 
