@@ -32,11 +32,15 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The local host on the embedded store (./.data): nothing else to install.
-run: $(STAMP)
+run: $(STAMP) local.settings.json
 	$(BIN)/python -m devhost --host $(HOST) --port $(PORT)
 
+# Like `func init`: local settings start as the sample; edit the copy, not the sample.
+local.settings.json:
+	cp local.settings.sample.json local.settings.json
+
 # The local host against Azurite, started here with its data in ./.azurite.
-run-azurite: setup
+run-azurite: setup local.settings.json
 	$(AZURITE) --silent --location .azurite --skipApiVersionCheck --disableTelemetry & \
 	  trap "kill $$!" EXIT INT TERM; \
 	  AzureWebJobsStorage=UseDevelopmentStorage=true $(BIN)/python -m devhost --host $(HOST) --port $(PORT)
