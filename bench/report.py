@@ -64,11 +64,11 @@ def bench_pdf() -> None:
     # Compare on the files every engine read, so no engine gains from skipping hard ones.
     common = [f for f in files if all(runs[e]["files"][f][0] > 0 for e in PDF_ENGINES)]
     pages = sum(runs["pypdfium2"]["files"][f][0] for f in common)
-    rates = {
-        e: pages / sum(runs[e]["files"][f][1] for f in common) for e in PDF_ENGINES
-    }
-    print(f"PDF text extraction: {len(common)} of {len(files)} files read by every engine, "
-          f"{pages} pages")
+    rates = {e: pages / sum(runs[e]["files"][f][1] for f in common) for e in PDF_ENGINES}
+    print(
+        f"PDF text extraction: {len(common)} of {len(files)} files read by every engine, "
+        f"{pages} pages"
+    )
     _table(
         ["engine", "pages/s", "x pypdf", "x pypdfium2", "peak RSS MB", "files failed"],
         [
@@ -135,15 +135,16 @@ def bench_summary() -> None:
         rows.append([label, mb, summary_s, summary_s / mb, keywords_s, keywords_s / mb])
     print("Summary and keywords on War and Peace")
     _table(["size", "MB", "summary s", "summary s/MB", "keywords s", "keywords s/MB"], rows)
-    print(f"summary s/MB ratio 3 MB : 0.3 MB = {per_mb['3 MB'] / per_mb['0.3 MB']:.2f} "
-          "(target <= 1.5)")
+    print(
+        f"summary s/MB ratio 3 MB : 0.3 MB = {per_mb['3 MB'] / per_mb['0.3 MB']:.2f} "
+        "(target <= 1.5)"
+    )
 
 
 def bench_cold_start(repeats: int = 7) -> None:
     def import_seconds(module: str) -> float:
         code = (
-            "import time; t = time.perf_counter(); "
-            f"import {module}; print(time.perf_counter() - t)"
+            f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

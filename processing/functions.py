@@ -68,7 +68,7 @@ def http_endpoint(handler: HttpHandler) -> Callable[[func.HttpRequest, func.Cont
 
     # The worker binds arguments by inspect.signature(), which follows
     # __wrapped__: without this it would see (req) and never pass context.
-    del endpoint.__wrapped__  # type: ignore[attr-defined]
+    del endpoint.__wrapped__
     return endpoint
 
 

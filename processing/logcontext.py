@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any
 
-_FIELDS: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_fields", default={})
+# An immutable default: contextvars share defaults between contexts.
+_FIELDS: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "log_fields", default=MappingProxyType({})
+)
 
 
 @contextmanager

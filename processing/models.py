@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 #: Version of the result's JSON shape (``processing/schema/result.schema.json``).
@@ -21,7 +21,7 @@ SCHEMA_VERSION = "1.0"
 PIPELINE_VERSION = "1.0.0"
 
 
-class DocumentType(str, Enum):
+class DocumentType(StrEnum):
     """A supported document format, detected from content."""
 
     PDF = "pdf"

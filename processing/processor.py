@@ -35,8 +35,8 @@ from processing.errors import (
 from processing.events import (
     BLOB_CREATED,
     DOCUMENT_COMPLETED,
-    DOCUMENT_UPLOADED,
     DOCUMENT_FAILED,
+    DOCUMENT_UPLOADED,
     BlobCreated,
     DocumentUploaded,
     InboundEvent,
@@ -119,9 +119,7 @@ class DocumentProcessor:
         """Process a blob dropped into the inbox; other containers and partial
         writes are ignored (``None``)."""
         if event.container != self._inbox or not event.is_complete_write:
-            log.info(
-                "blob.ignored", extra={"container": event.container, "api": event.api}
-            )
+            log.info("blob.ignored", extra={"container": event.container, "api": event.api})
             return None
         now = self._clock()
         document_id = self._documents.claim_blob(
@@ -301,4 +299,3 @@ class DocumentProcessor:
             data=data,
             traceparent=child_traceparent(record.traceparent),
         )
-

@@ -39,9 +39,7 @@ class Reconciler:
     def run(self) -> dict[str, int]:
         """One pass; returns how many documents were nudged, by reason."""
         cutoff = self._clock() - self._older_than
-        unannounced = [
-            r for r in self._find(Status.QUEUED) if r.updated_at <= cutoff
-        ] + [
+        unannounced = [r for r in self._find(Status.QUEUED) if r.updated_at <= cutoff] + [
             r
             for r in self._find(Status.PROCESSING)
             if r.lease_until is not None and r.lease_until <= cutoff

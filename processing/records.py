@@ -19,7 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from processing.models import PIPELINE_VERSION
@@ -33,7 +33,7 @@ _ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 _MAX_MS = 16**12 - 1
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     QUEUED = "queued"
     PROCESSING = "processing"
     COMPLETED = "completed"
@@ -44,7 +44,7 @@ class Status(str, Enum):
         return self in (Status.COMPLETED, Status.FAILED)
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     UPLOAD = "upload"
     BLOB = "blob"
 

@@ -8,6 +8,7 @@ Every name the code reads is a constant here and appears in
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,19 @@ PROCESSING_TIMEOUT_SECONDS = "PROCESSING_TIMEOUT_SECONDS"
 
 LOG_LEVEL = "LOG_LEVEL"
 
+# Webhooks (notifications/).
+LOGIC_APP_URL = "LOGIC_APP_URL"
+WEBHOOK_QUEUE = "WEBHOOK_QUEUE"
+WEBHOOK_RETRY_SCHEDULE = "WEBHOOK_RETRY_SCHEDULE"
+WEBHOOK_ALLOWED_CIDRS = "WEBHOOK_ALLOWED_CIDRS"
+WEBHOOK_SUBSCRIPTIONS_TABLE = "WEBHOOK_SUBSCRIPTIONS_TABLE"
+WEBHOOK_DELIVERIES_TABLE = "WEBHOOK_DELIVERIES_TABLE"
+
+#: Seconds between delivery attempts: 8 attempts over about 27.6 hours.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+#: Azure Storage queues hide a message for at most seven days.
+_MAX_RETRY_DELAY_SECONDS = 7 * 24 * 3600
+
 #: Settings with a default, which a deployment may leave out.
 OPTIONAL = frozenset(
     {
@@ -54,6 +68,13 @@ OPTIONAL = frozenset(
         PROCESSING_LEASE_SECONDS,
         PROCESSING_TIMEOUT_SECONDS,
         LOG_LEVEL,
+        LOGIC_APP_URL,
+        WEBHOOK_RETRY_SCHEDULE,
+        WEBHOOK_ALLOWED_CIDRS,
+        WEBHOOK_SUBSCRIPTIONS_TABLE,
+        WEBHOOK_DELIVERIES_TABLE,
+        # Not WEBHOOK_QUEUE: the queue trigger's binding names it (%WEBHOOK_QUEUE%),
+        # and the Functions host refuses to index a binding whose setting is unset.
     }
 )
 
@@ -97,6 +118,14 @@ class Settings:
     lease_seconds: int = 300
     processing_timeout_seconds: float = 60.0
     log_level: str = "INFO"
+    #: Logic App HTTP trigger URLs (with their SAS query) that get every completion.
+    logic_app_urls: tuple[str, ...] = ()
+    webhook_queue: str = "webhook-deliveries"
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    #: The only exception to the webhook SSRF policy; empty by default.
+    webhook_allowed_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    webhook_subscriptions_table: str = "webhooksubscriptions"
+    webhook_deliveries_table: str = "webhookdeliveries"
 
     @property
     def limits(self) -> Limits:
@@ -145,6 +174,17 @@ class Settings:
                 )
             ),
             log_level=text(LOG_LEVEL, defaults.log_level).upper(),
+            logic_app_urls=_items(env.get(LOGIC_APP_URL, "")),
+            webhook_queue=text(WEBHOOK_QUEUE, defaults.webhook_queue),
+            webhook_retry_schedule=parse_retry_schedule(env.get(WEBHOOK_RETRY_SCHEDULE, ""))
+            or defaults.webhook_retry_schedule,
+            webhook_allowed_cidrs=parse_cidrs(env.get(WEBHOOK_ALLOWED_CIDRS, "")),
+            webhook_subscriptions_table=text(
+                WEBHOOK_SUBSCRIPTIONS_TABLE, defaults.webhook_subscriptions_table
+            ),
+            webhook_deliveries_table=text(
+                WEBHOOK_DELIVERIES_TABLE, defaults.webhook_deliveries_table
+            ),
         )
 
 
@@ -159,6 +199,42 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive, not {value}")
     return value
+
+
+def parse_retry_schedule(raw: str) -> tuple[float, ...]:
+    """Delays in seconds from ``"5,300,1800"``; empty text gives ``()``."""
+    if not raw.strip():
+        return ()
+    delays = []
+    for item in raw.split(","):
+        try:
+            delay = float(item.strip())
+        except ValueError:
+            raise SettingsError(
+                f"{WEBHOOK_RETRY_SCHEDULE} must be comma-separated seconds, not {raw!r}"
+            ) from None
+        if not 0 < delay <= _MAX_RETRY_DELAY_SECONDS:
+            raise SettingsError(
+                f"{WEBHOOK_RETRY_SCHEDULE}: each delay must be above 0 and at most"
+                f" {_MAX_RETRY_DELAY_SECONDS} seconds (a queue message's longest hiding)"
+            )
+        delays.append(delay)
+    return tuple(delays)
+
+
+def parse_cidrs(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Networks from ``"127.0.0.0/8, ::1/128"``; a bare address is a one-address network."""
+    networks = []
+    for item in _items(raw):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True))
+        except ValueError as exc:
+            raise SettingsError(f"{WEBHOOK_ALLOWED_CIDRS}: {item!r} is not a CIDR: {exc}") from None
+    return tuple(networks)
+
+
+def _items(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 @cache

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from processing.detect import detect_type
 from processing.errors import DependencyError, EmptyDocumentError, TooLargeError
-from processing.logcontext import bind
 from processing.events import DOCUMENT_UPLOADED, OutboundEvent, document_subject
+from processing.logcontext import bind
 from processing.ports import BlobStore, EventPublisher
 from processing.records import DocumentRecord, DocumentRepository, Source, Status, new_document_id
 from processing.tracecontext import child_traceparent
@@ -46,7 +46,7 @@ def sanitize_filename(raw: str | None) -> str | None:
     if not name:
         return None
     if len(name) > _MAX_FILENAME_CHARS:
-        stem, dot, ext = name.rpartition(".")
+        _, dot, ext = name.rpartition(".")
         keep = ext if dot and len(ext) <= 16 else ""
         name = name[: _MAX_FILENAME_CHARS - len(keep) - 1].rstrip(" .") + (
             "." + keep if keep else ""

@@ -17,7 +17,6 @@ everything else (network, timeouts, throttling, 5xx, authentication)
 """
 
 # Every Azure import here is deferred to first use: cold start of the function app.
-# ruff: noqa: PLC0415
 
 from __future__ import annotations
 

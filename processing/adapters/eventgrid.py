@@ -46,8 +46,7 @@ class EventGridPublisher:
                 id=event["id"],
                 time=_parse_time(event.get("time")),
                 datacontenttype=event.get("datacontenttype"),
-                extensions={k: v for k, v in event.items() if k not in _KNOWN_ATTRIBUTES}
-                or None,
+                extensions={k: v for k, v in event.items() if k not in _KNOWN_ATTRIBUTES} or None,
             )
             for event in events
         ]

@@ -78,11 +78,11 @@ def managed_identity(client_id: str | None) -> CredentialFactory:
         with lock:
             if not made:
                 if client_id:
-                    from azure.identity import ManagedIdentityCredential  # noqa: PLC0415 - cold start
+                    from azure.identity import ManagedIdentityCredential
 
                     made.append(ManagedIdentityCredential(client_id=client_id))
                 else:
-                    from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - cold start
+                    from azure.identity import DefaultAzureCredential
 
                     made.append(DefaultAzureCredential())
             return made[0]

@@ -79,10 +79,7 @@ def test_every_http_function_is_in_the_openapi_spec_and_vice_versa() -> None:
 
 
 def test_importing_the_app_loads_no_parser_and_no_storage_sdk() -> None:
-    code = (
-        "import sys, function_app; "
-        "print('\\n'.join(sorted(m for m in sys.modules)))"
-    )
+    code = "import sys, function_app; print('\\n'.join(sorted(m for m in sys.modules)))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
@@ -93,10 +90,18 @@ def test_importing_the_app_loads_no_parser_and_no_storage_sdk() -> None:
 def test_pure_core_modules_import_no_azure() -> None:
     """The pipeline and its models stay free of Azure imports (ports and adapters)."""
     core = [
-        "processing/pipeline.py", "processing/models.py", "processing/errors.py",
-        "processing/limits.py", "processing/detect.py", "processing/ports.py",
-        "processing/processor.py", "processing/uploads.py", "processing/records.py",
-        "processing/events.py", "processing/reconciler.py", "processing/webapi.py",
+        "processing/pipeline.py",
+        "processing/models.py",
+        "processing/errors.py",
+        "processing/limits.py",
+        "processing/detect.py",
+        "processing/ports.py",
+        "processing/processor.py",
+        "processing/uploads.py",
+        "processing/records.py",
+        "processing/events.py",
+        "processing/reconciler.py",
+        "processing/webapi.py",
         *[str(p.relative_to(ROOT)) for p in (ROOT / "processing" / "extractors").glob("*.py")],
         *[str(p.relative_to(ROOT)) for p in (ROOT / "processing" / "analysis").rglob("*.py")],
     ]

@@ -67,14 +67,12 @@ def test_windows_executable_is_unsupported() -> None:
     [
         b"plain ascii text\n",
         "caf\u00e9 na\u00efve r\u00e9sum\u00e9\n".encode(),
-        codecs.BOM_UTF8 + "bom text".encode(),
+        codecs.BOM_UTF8 + b"bom text",
         codecs.BOM_UTF16_LE + "utf16 text".encode("utf-16-le"),
         codecs.BOM_UTF16_BE + "utf16 text".encode("utf-16-be"),
         codecs.BOM_UTF32_LE + "utf32 text".encode("utf-32-le"),
         codecs.BOM_UTF32_BE + "utf32 text".encode("utf-32-be"),
-        "Gr\u00fc\u00dfe aus K\u00f6ln, sch\u00f6ne Gr\u00fc\u00dfe und viele W\u00fcnsche.\n".encode(
-            "cp1252"
-        ),
+        "Grüße aus Köln, schöne Grüße und viele Wünsche.\n".encode("cp1252"),
     ],
 )
 def test_text_in_known_encodings_is_text(data: bytes) -> None:

@@ -20,7 +20,9 @@ from processing.events import (
 
 def decode(body: dict[str, object]) -> InboundEvent:
     datum = meta.Datum(type="json", value=json.dumps(body))
-    return InboundEvent.from_event_grid(EventGridEventInConverter.decode(datum, trigger_metadata={}))
+    return InboundEvent.from_event_grid(
+        EventGridEventInConverter.decode(datum, trigger_metadata={})
+    )
 
 
 def test_cloudevents_schema_with_traceparent_extension() -> None:
@@ -45,7 +47,9 @@ def test_event_grid_schema_blob_created() -> None:
     event = decode(
         {
             "id": "b1",
-            "topic": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a",
+            "topic": (
+                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a"
+            ),
             "subject": "/blobServices/default/containers/inbox/blobs/folder/my%20file.pdf",
             "eventType": BLOB_CREATED,
             "eventTime": "2026-03-14T12:00:00Z",

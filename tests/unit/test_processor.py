@@ -69,12 +69,16 @@ def svc(
 
 def uploaded(document_id: str) -> InboundEvent:
     return InboundEvent(
-        id="evt-1", type=DOCUMENT_UPLOADED, subject=f"documents/{document_id}",
+        id="evt-1",
+        type=DOCUMENT_UPLOADED,
+        subject=f"documents/{document_id}",
         data={"document_id": document_id},
     )
 
 
-def blob_created(name: str, etag: str, *, container: str = "inbox", api: str = "PutBlob") -> InboundEvent:
+def blob_created(
+    name: str, etag: str, *, container: str = "inbox", api: str = "PutBlob"
+) -> InboundEvent:
     return InboundEvent(
         id=f"blob-{etag}",
         type=BLOB_CREATED,
@@ -236,9 +240,7 @@ def test_unpublished_outcome_is_published_on_redelivery_with_the_same_event_id(
 
 def test_unknown_event_types_are_rejected_as_invalid(svc: Services) -> None:
     with pytest.raises(InvalidEventError):
-        svc.processor.handle(
-            InboundEvent(id="x", type="something.else", subject="s", data={})
-        )
+        svc.processor.handle(InboundEvent(id="x", type="something.else", subject="s", data={}))
 
 
 def test_reconciler_reannounces_stale_uploads_and_unpublished_outcomes(

@@ -55,7 +55,9 @@ def test_accepted_upload_is_stored_recorded_and_announced(tmp_path: Path) -> Non
     record = svc.uploads.accept(b"hello world, a small text document.", "../x/notes.txt")
     assert record.filename == "notes.txt"
     assert record.status is Status.QUEUED
-    assert svc.stores.blobs.get("uploads", record.blob_name) == b"hello world, a small text document."
+    assert (
+        svc.stores.blobs.get("uploads", record.blob_name) == b"hello world, a small text document."
+    )
     assert svc.documents.get(record.id).sha256 == record.sha256
     [event] = publisher.of_type(DOCUMENT_UPLOADED)
     assert event["subject"] == f"documents/{record.id}"

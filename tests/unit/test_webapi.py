@@ -12,14 +12,20 @@ from processing.webapi import RequestError, decode_upload, page_params, problem_
 LIMIT = 1024 * 1024
 
 
-def multipart(field: str, filename: str, data: bytes, boundary: str = "XyZ") -> tuple[dict[str, str], bytes]:
+def multipart(
+    field: str, filename: str, data: bytes, boundary: str = "XyZ"
+) -> tuple[dict[str, str], bytes]:
     body = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return {"Content-Type": f"multipart/form-data; boundary={boundary}"}, body
 
 
