@@ -156,10 +156,7 @@ def test_the_same_upload_event_delivered_three_times_gives_one_result_and_event(
     client.send([duplicate])
     client.send([duplicate])
     wait_for(
-        lambda: len(
-            [e for e in host.events(DOCUMENT_UPLOADED) if e["id"] == original["id"]]
-        )
-        == 3,
+        lambda: len([e for e in host.events(DOCUMENT_UPLOADED) if e["id"] == original["id"]]) == 3,
         10,
         host=host,
     )
@@ -172,9 +169,7 @@ def test_the_same_upload_event_delivered_three_times_gives_one_result_and_event(
         ]
 
     # All three copies reach the processor and succeed; only the first did work.
-    wait_for(
-        lambda: [d["state"] for d in processor_deliveries()] == ["done"] * 3, 30, host=host
-    )
+    wait_for(lambda: [d["state"] for d in processor_deliveries()] == ["done"] * 3, 30, host=host)
     assert len(completions_for(host, record["id"])) == 1
     status = host.get_json(f"/api/documents/{record['id']}")
     assert status["status"] == "completed"
