@@ -163,10 +163,19 @@ class ProcessingResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready dicts and lists, ``schema_version`` first."""
-        body = dataclasses.asdict(self)
+        body = _lists(dataclasses.asdict(self))
         ordered = {"schema_version": body.pop("schema_version")}
         ordered.update(body)
         return ordered
 
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+def _lists(value: Any) -> Any:
+    """``asdict`` keeps tuples; JSON-ready data has lists."""
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_lists(item) for item in value]
+    return value

@@ -41,7 +41,8 @@ from processing.models import (
 
 log = logging.getLogger(__name__)
 
-_WORD = re.compile(r"\w+")
+# Words as word processors count them: runs of non-space characters.
+_WORD = re.compile(r"\S+")
 
 Extractor = Callable[[bytes, Limits, Deadline], Extraction]
 

@@ -17,7 +17,8 @@ splitting and summaries treat a page break as a paragraph break); each
 :class:`~processing.models.Page` span covers its page's text only, never the
 separator. An empty page adds no separator and has ``start == end``, so a
 scan's text is ``""``. Line breaks become ``\\n``; PDFium's end-of-line
-hyphen marker (U+FFFE) becomes ``-``; other control characters (NUL, glyph
+hyphen marker (U+FFFE) is removed, rejoining the word (``im-\nportant`` is
+``important``); other control characters (NUL, glyph
 codes of fonts without Unicode maps, form feeds) are dropped; each page is
 stripped of surrounding whitespace.
 
@@ -88,9 +89,11 @@ _PDFIUM_PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 _PASS_THROUGH = (DocumentError, MemoryError, RecursionError)
 
 # \t and \n stay; \r is rewritten to \n; U+FFFE is PDFium's marker for a
-# hyphen it joined across a line break; U+FFFF is a noncharacter.
+# hyphen it joined across a line break, dropped because in typeset text such
+# hyphens are nearly always syllable breaks ("de-tection"); U+FFFF is a
+# noncharacter.
 _ODD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
-_ODD_CHAR_REPLACEMENTS = {"\r": "\n", "\ufffe": "-"}
+_ODD_CHAR_REPLACEMENTS = {"\r": "\n"}
 
 _METADATA_BUFFER_BYTES = 1024
 _METADATA_KEYS = ("Title", "Author", "Subject", "Creator", "Producer", "CreationDate", "ModDate")

@@ -98,13 +98,13 @@ def test_multi_page_text_keeps_each_page_span_without_the_separator() -> None:
     assert result.warnings == ()
 
 
-def test_line_breaks_are_newlines_and_joined_hyphens_stay_visible() -> None:
+def test_line_breaks_are_newlines_and_words_hyphenated_across_lines_are_rejoined() -> None:
     """PDFium returns CRLF and marks a hyphen it joined across lines with U+FFFE."""
-    data = build_reportlab_pdf([["a long forest-", "dwelling people", "second line"]])
+    data = build_reportlab_pdf([["a long docu-", "ment about people", "second line"]])
 
     result = _extract(data)
 
-    assert result.text == "a long forest-dwelling people\nsecond line"
+    assert result.text == "a long document about people\nsecond line"
     assert "\r" not in result.text
     assert "\ufffe" not in result.text
 
