@@ -21,6 +21,7 @@ from devhost.config import ConfigError, HostOptions, load_local_settings
 from devhost.eventgrid import TOPIC_PATH
 from devhost.functions import FunctionAppLike
 from devhost.lock import DataDirBusyError
+from devhost.logformat import FieldsFormatter
 
 log = logging.getLogger("devhost")
 
@@ -41,10 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    console = logging.StreamHandler()
+    console.setFormatter(FieldsFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), handlers=[console])
     # The SDKs log every request at INFO; the host logs its own, query strings left out.
     logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLogger().level))
     root = Path.cwd()

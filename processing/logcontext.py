@@ -36,10 +36,6 @@ def bind(**fields: Any) -> None:
     _FIELDS.set({**_FIELDS.get(), **{k: v for k, v in fields.items() if v is not None}})
 
 
-def current() -> dict[str, Any]:
-    return dict(_FIELDS.get())
-
-
 def install() -> None:
     """Make every log record carry the bound fields (idempotent).
 
