@@ -3,19 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
 AZURITE := node_modules/.bin/azurite
 HOST ?= 127.0.0.1
 PORT ?= 7071
 
 .PHONY: setup test lint typecheck run run-azurite bench fuzz format clean
 
-setup: $(STAMP) $(AZURITE)
+setup: $(STAMP) $(AZURITE) $(INFRA_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+$(INFRA_STAMP): requirements-infra.txt
+	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INFRA_VENV)/bin/python -m pip install --quiet -r requirements-infra.txt
+	touch $(INFRA_STAMP)
 
 $(AZURITE): package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -40,7 +48,7 @@ local.settings.json:
 	cp local.settings.sample.json local.settings.json
 
 # The local host against Azurite, started here with its data in ./.azurite.
-run-azurite: setup local.settings.json
+run-azurite: $(STAMP) $(AZURITE) local.settings.json
 	$(AZURITE) --silent --location .azurite --skipApiVersionCheck --disableTelemetry & \
 	  trap "kill $$!" EXIT INT TERM; \
 	  AzureWebJobsStorage=UseDevelopmentStorage=true $(BIN)/python -m devhost --host $(HOST) --port $(PORT)
@@ -53,4 +61,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .data .azurite
+	rm -rf $(VENV) $(INFRA_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache .data .azurite

@@ -1,0 +1,245 @@
+// The storage account: documents, results, the app's tables and queues, Event
+// Grid dead letters, the deployment package and the Functions host's own state.
+// Access is Microsoft Entra ID only (no account keys, no SAS, no anonymous read).
+
+param name string
+param location string
+param tags object
+
+@description('Redundancy; see main.bicep.')
+param sku string
+
+@description('Container, table and queue names shared with the app (main.bicep storageNames).')
+param names object
+
+@description('Days before raw uploads are deleted.')
+param uploadRetentionDays int
+
+@description('Days that deleted or overwritten blobs stay recoverable.')
+param blobRecoveryDays int
+
+// The archive tier exists only on LRS, GRS and RA-GRS accounts; zone-redundant
+// accounts (ZRS, GZRS, RA-GZRS) move results to cold storage instead.
+var supportsArchive = contains([
+  'Standard_LRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+], sku)
+var agedResultsActions = supportsArchive ? {
+  tierToCool: {
+    daysAfterModificationGreaterThan: 30
+  }
+  tierToArchive: {
+    daysAfterModificationGreaterThan: 90
+  }
+} : {
+  tierToCool: {
+    daysAfterModificationGreaterThan: 30
+  }
+  tierToCold: {
+    daysAfterModificationGreaterThan: 90
+  }
+}
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: sku
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    // Identity-only: the Functions host, the app and Event Grid all use
+    // managed identities, so account keys are switched off.
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowCrossTenantReplication: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    // Flex Consumption without virtual network integration reaches storage
+    // over its public endpoint; every request still needs an Entra token.
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: {
+          enabled: true
+          keyType: 'Account'
+        }
+        file: {
+          enabled: true
+          keyType: 'Account'
+        }
+        queue: {
+          enabled: true
+          keyType: 'Account'
+        }
+        table: {
+          enabled: true
+          keyType: 'Account'
+        }
+      }
+    }
+  }
+}
+
+// Child resources are top-level with `parent:` rather than nested: pycep-parser
+// 0.5.1 (used by checkov) keeps only the last of several nested children, so
+// nested declarations would hide resources from the offline checks.
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    // Versioning and soft delete: an overwritten or deleted blob (or a
+    // deleted container) can be restored for blobRecoveryDays, so a bad
+    // write or a mistaken delete loses nothing (RPO 0 for those).
+    isVersioningEnabled: true
+    deleteRetentionPolicy: {
+      enabled: true
+      days: blobRecoveryDays
+      allowPermanentDelete: false
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: blobRecoveryDays
+    }
+  }
+}
+
+var containerNames = [
+  names.uploadsContainer
+  names.inboxContainer
+  names.resultsContainer
+  names.deadLetterContainer
+  names.deploymentContainer
+]
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in containerNames: {
+  parent: blobService
+  name: containerName
+  properties: {
+    publicAccess: 'None'
+  }
+}]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+// The Functions host creates the poison queue on the first poison message;
+// declaring it keeps monitoring and teardown complete.
+var queueNames = [
+  names.webhookQueue
+  names.webhookPoisonQueue
+]
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in queueNames: {
+  parent: queueService
+  name: queueName
+}]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+var tableNames = [
+  names.documentsTable
+  names.webhookSubscriptionsTable
+  names.webhookDeliveriesTable
+]
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for tableName in tableNames: {
+  parent: tableService
+  name: tableName
+}]
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'age-results'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${names.resultsContainer}/'
+              ]
+            }
+            actions: {
+              baseBlob: agedResultsActions
+            }
+          }
+        }
+        {
+          name: 'expire-raw-uploads'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${names.uploadsContainer}/'
+                '${names.inboxContainer}/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: uploadRetentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          // Versioning keeps every overwritten or deleted blob; past the
+          // recovery window they only cost money.
+          name: 'expire-previous-versions'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+            }
+            actions: {
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: blobRecoveryDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+  // Containers first: a rule's prefix names a container.
+  dependsOn: [
+    containers
+  ]
+}
+
+output id string = account.id
+output name string = account.name
