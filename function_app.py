@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from notifications.functions import bp as notifications_bp
 from processing import telemetry
 from processing.functions import bp as processing_bp
 
@@ -15,3 +16,4 @@ telemetry.configure()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(processing_bp)
+app.register_functions(notifications_bp)

@@ -26,6 +26,7 @@ def run_all(argv: list[str]) -> int:
         "txt": lambda: bench_format("txt"),
         "summary": bench_summary,
         "coldstart": bench_cold_start,
+        "e2e": bench_end_to_end,
     }
     chosen = argv or list(sections)
     for name in chosen:
@@ -166,3 +167,46 @@ def bench_cold_start(repeats: int = 7) -> None:
         [["azure.functions", bare * 1000], ["function_app", app * 1000]],
     )
     print(f"function_app / azure.functions = {app / bare:.2f}x (target <= 1.3x)")
+
+
+def bench_end_to_end() -> None:
+    """Documents per minute through the local host (upload to terminal status)
+    next to the CLI over the same files."""
+    import tempfile
+
+    from tests.e2e.apphost import AppHost
+
+    files = sorted(p for p in CORPUS.glob("*/*") if p.is_file() and p.suffix != ".tsv")
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "processing", "--no-text", "--no-progress", *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    cli_seconds = time.perf_counter() - started
+
+    with tempfile.TemporaryDirectory() as scratch:
+        host = AppHost(Path(scratch) / "data").start()
+        try:
+            started = time.perf_counter()
+            ids = []
+            for path in files:
+                status, _, body = host.request(
+                    "POST", f"/api/documents?filename={path.name}", body=path.read_bytes()
+                )
+                if status == 202:
+                    ids.append(json.loads(body)["id"])
+            for document_id in ids:
+                host.wait_for_status(document_id, {"completed", "failed"}, timeout=600)
+            host_seconds = time.perf_counter() - started
+        finally:
+            host.stop()
+    print(f"End to end over {len(files)} corpus files ({len(ids)} accepted by the API)")
+    _table(
+        ["path", "seconds", "documents/min"],
+        [
+            ["CLI (python -m processing)", cli_seconds, len(files) / cli_seconds * 60],
+            ["local host (upload to terminal status)", host_seconds, len(ids) / host_seconds * 60],
+        ],
+    )

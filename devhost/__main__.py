@@ -67,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     from devhost.host import DevHost
 
     app = load_app(args.app)
+    from notifications import settings_warning
+
+    try:
+        warning = settings_warning()
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
+    if warning:
+        log.warning("%s", warning)
     try:
         host = DevHost(
             app,

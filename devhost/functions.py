@@ -69,7 +69,8 @@ _indexed: weakref.WeakKeyDictionary[Any, Sequence[FunctionLike]] = weakref.WeakK
 _indexing = threading.Lock()
 
 
-def _app_functions(app: FunctionAppLike) -> Sequence[FunctionLike]:
+def app_functions(app: FunctionAppLike) -> Sequence[FunctionLike]:
+    """The app's indexed functions, indexed once per app (shared by the host and tests)."""
     # FunctionApp.get_functions() raises "not a unique function name" when
     # called twice (it remembers the names it has seen), so index each app once.
     with _indexing:
@@ -81,7 +82,7 @@ def _app_functions(app: FunctionAppLike) -> Sequence[FunctionLike]:
 def index_functions(app: FunctionAppLike) -> list[HostedFunction]:
     """The app's functions with supported triggers; others are logged and skipped."""
     hosted: list[HostedFunction] = []
-    for function in _app_functions(app):
+    for function in app_functions(app):
         user_function = function.get_user_function()
         name = function.get_function_name() or user_function.__name__
         bindings = [json.loads(raw) for raw in function.get_raw_bindings()]

@@ -20,10 +20,11 @@ SDK_PREFIXES = ("azure.storage", "azure.data", "azure.eventgrid", "azure.identit
 def _functions() -> dict[str, list[dict[str, Any]]]:
     """Indexed once, as the worker does (a second get_functions() call refuses)."""
     import function_app
+    from devhost.functions import app_functions
 
     return {
         fn.get_function_name(): [b.get_dict_repr() for b in fn.get_bindings()]
-        for fn in function_app.app.get_functions()
+        for fn in app_functions(function_app.app)
     }
 
 

@@ -397,8 +397,9 @@ def test_subscription_map_fits_the_templates() -> None:
 def registered_functions() -> frozenset[str]:
     # get_functions() validates as it indexes and refuses a second call.
     import function_app
+    from devhost.functions import app_functions
 
-    return frozenset(str(f.get_function_name()) for f in function_app.app.get_functions())
+    return frozenset(str(f.get_function_name()) for f in app_functions(function_app.app))
 
 
 def subscribed_functions() -> Iterator[str]:

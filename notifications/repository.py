@@ -1,0 +1,133 @@
+"""Subscriptions and deliveries on a :class:`~processing.ports.TableStore`
+(layout in :mod:`notifications.models`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from notifications.models import (
+    ATTEMPT_END,
+    ATTEMPT_PREFIX,
+    DEADLETTER_PARTITION,
+    DELIVERY_PREFIX,
+    SUBSCRIPTION_PARTITION,
+    Attempt,
+    Delivery,
+    Subscription,
+    SubscriptionStatus,
+    iso,
+)
+from processing.ports import TableStore
+
+_KEYS = frozenset({"PartitionKey", "RowKey", "etag"})
+
+
+class SubscriptionRepository:
+    def __init__(self, tables: TableStore, table: str) -> None:
+        self._tables = tables
+        self._table = table
+
+    def create(self, subscription: Subscription) -> Subscription:
+        """Insert; ConflictError if the id is taken."""
+        etag = self._tables.insert(self._table, subscription.to_entity())
+        return subscription.replace(etag=etag)
+
+    def get(self, subscription_id: str) -> Subscription:
+        """NotFoundError when there is no such subscription."""
+        entity = self._tables.get(self._table, SUBSCRIPTION_PARTITION, subscription_id)
+        return Subscription.from_entity(entity)
+
+    def save(self, subscription: Subscription) -> Subscription:
+        """Replace if unchanged since read (ConflictError otherwise)."""
+        if subscription.etag is None:
+            raise ValueError("save() needs a subscription that was read")
+        etag = self._tables.update(self._table, subscription.to_entity(), etag=subscription.etag)
+        return subscription.replace(etag=etag)
+
+    def delete(self, subscription_id: str) -> None:
+        self._tables.delete(self._table, SUBSCRIPTION_PARTITION, subscription_id)
+
+    def page(self, *, after: str | None, limit: int) -> list[Subscription]:
+        """Subscriptions in creation order."""
+        entities = self._tables.query(
+            self._table, SUBSCRIPTION_PARTITION, row_key_after=after, limit=limit
+        )
+        return [Subscription.from_entity(e) for e in entities]
+
+    def active(self) -> list[Subscription]:
+        entities = self._tables.query(
+            self._table,
+            SUBSCRIPTION_PARTITION,
+            equals={"status": SubscriptionStatus.ACTIVE.value},
+        )
+        return [Subscription.from_entity(e) for e in entities]
+
+
+class DeliveryRepository:
+    def __init__(self, tables: TableStore, table: str) -> None:
+        self._tables = tables
+        self._table = table
+
+    def claim(self, delivery: Delivery) -> Delivery:
+        """Insert a new delivery; ConflictError if this event already has one
+        for this target (the exactly-once check of the fan-out)."""
+        etag = self._tables.insert(self._table, delivery.to_entity())
+        return delivery.replace(etag=etag)
+
+    def get(self, target_id: str, digest: str) -> Delivery:
+        entity = self._tables.get(self._table, target_id, DELIVERY_PREFIX + digest)
+        return Delivery.from_entity(entity)
+
+    def save(self, delivery: Delivery) -> Delivery:
+        """Replace if unchanged since read (ConflictError otherwise)."""
+        if delivery.etag is None:
+            raise ValueError("save() needs a delivery that was read")
+        etag = self._tables.update(self._table, delivery.to_entity(), etag=delivery.etag)
+        return delivery.replace(etag=etag)
+
+    def record_attempt(self, attempt: Attempt) -> None:
+        self._tables.upsert(self._table, attempt.to_entity())
+
+    def attempts(
+        self, target_id: str, *, after: str | None, limit: int
+    ) -> list[tuple[str, Attempt]]:
+        """``(cursor, attempt)`` pairs for ``target_id``, newest first."""
+        entities = self._tables.query(
+            self._table,
+            target_id,
+            row_key_after=after if after and after.startswith(ATTEMPT_PREFIX) else ATTEMPT_PREFIX,
+            row_key_before=ATTEMPT_END,
+            limit=limit,
+        )
+        return [(e["RowKey"], Attempt.from_entity(e)) for e in entities]
+
+    def dead_letter(self, delivery: Delivery, reason: str, at: datetime) -> None:
+        self._tables.upsert(
+            self._table,
+            {
+                "PartitionKey": DEADLETTER_PARTITION,
+                "RowKey": delivery.id,
+                "target_id": delivery.target_id,
+                "event_id": delivery.event_id,
+                "event_type": delivery.event_type,
+                "reason": reason,
+                "attempts": delivery.attempts,
+                "last_status_code": delivery.last_status_code,
+                "last_error": delivery.last_error,
+                "dead_lettered_at": iso(at),
+            },
+        )
+
+    def dead_letters(self, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+        """Dead-lettered notices of every target, by delivery id."""
+        entities = self._tables.query(
+            self._table, DEADLETTER_PARTITION, row_key_after=after, limit=limit
+        )
+        return [
+            {"delivery_id": e["RowKey"], **{k: v for k, v in e.items() if k not in _KEYS}}
+            for e in entities
+        ]
+
+    def remove_dead_letter(self, delivery: Delivery) -> None:
+        self._tables.delete(self._table, DEADLETTER_PARTITION, delivery.id)

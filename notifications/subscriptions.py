@@ -1,0 +1,103 @@
+"""Registering, reading, rotating and removing webhook subscriptions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from notifications.addresses import AddressPolicy
+from notifications.errors import UnsupportedEventTypeError
+from notifications.models import (
+    Subscription,
+    SubscriptionStatus,
+    is_subscription_id,
+    new_subscription_id,
+)
+from notifications.redaction import redact_url
+from notifications.repository import SubscriptionRepository
+from notifications.signing import new_secret
+from processing.events import DOCUMENT_COMPLETED, DOCUMENT_FAILED
+from processing.ports import ConflictError, NotFoundError
+from processing.uploads import Clock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EVENT_TYPES = (DOCUMENT_COMPLETED, DOCUMENT_FAILED)
+SUPPORTED_EVENT_TYPES = frozenset(DEFAULT_EVENT_TYPES)
+#: How long the previous secret keeps signing after a rotation.
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+class SubscriptionService:
+    def __init__(
+        self, *, repository: SubscriptionRepository, policy: AddressPolicy, clock: Clock
+    ) -> None:
+        self._repository = repository
+        self._policy = policy
+        self._clock = clock
+
+    def register(
+        self, url: str, event_types: Sequence[str] | None = None, description: str | None = None
+    ) -> Subscription:
+        """Validate ``url`` against the SSRF policy (UrlRejectedError says why
+        not) and store an active subscription with a new secret."""
+        types = tuple(dict.fromkeys(event_types)) if event_types else DEFAULT_EVENT_TYPES
+        unknown = [t for t in types if t not in SUPPORTED_EVENT_TYPES]
+        if unknown:
+            supported = ", ".join(sorted(SUPPORTED_EVENT_TYPES))
+            raise UnsupportedEventTypeError(
+                f"unsupported event type {unknown[0]!r}; supported: {supported}"
+            )
+        self._policy.vet(url)
+        now = self._clock()
+        subscription = Subscription(
+            id=new_subscription_id(now),
+            url=url,
+            event_types=types,
+            description=description,
+            status=SubscriptionStatus.ACTIVE,
+            created_at=now,
+            updated_at=now,
+            secret=new_secret(),
+        )
+        created = self._repository.create(subscription)
+        log.info(
+            "webhook.subscription_created",
+            extra={"subscription_id": created.id, "url": redact_url(url)},
+        )
+        return created
+
+    def get(self, subscription_id: str) -> Subscription:
+        if not is_subscription_id(subscription_id):
+            raise NotFoundError(f"no subscription {subscription_id!r}")
+        return self._repository.get(subscription_id)
+
+    def page(self, *, after: str | None, limit: int) -> list[Subscription]:
+        return self._repository.page(after=after, limit=limit)
+
+    def delete(self, subscription_id: str) -> None:
+        """Remove the subscription; NotFoundError if there is none. Pending
+        deliveries to it are cancelled when their jobs run."""
+        self.get(subscription_id)
+        self._repository.delete(subscription_id)
+        log.info("webhook.subscription_deleted", extra={"subscription_id": subscription_id})
+
+    def rotate_secret(self, subscription_id: str) -> Subscription:
+        """A new secret; the current one keeps signing for 24 hours beside it."""
+        for _ in range(5):
+            current = self.get(subscription_id)
+            now = self._clock()
+            rotated = current.replace(
+                secret=new_secret(),
+                previous_secret=current.secret,
+                previous_secret_expires_at=now + ROTATION_OVERLAP,
+                updated_at=now,
+            )
+            try:
+                saved = self._repository.save(rotated)
+            except ConflictError:
+                continue
+            log.info("webhook.secret_rotated", extra={"subscription_id": subscription_id})
+            return saved
+        raise ConflictError("the subscription keeps changing; try again")

@@ -1,0 +1,37 @@
+"""Query strings (Logic App SAS signatures) never reach logs or records."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.redaction import redact_text, redact_url
+
+LOGIC_APP = (
+    "https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke"
+    "?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=S3cr3tSig"
+)
+
+
+def test_a_url_keeps_scheme_host_port_and_path_only() -> None:
+    assert redact_url(LOGIC_APP) == (
+        "https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke"
+        "?redacted"
+    )
+    assert redact_url("https://u:p@hooks.example.test/x#frag") == "https://hooks.example.test/x"
+    assert (
+        redact_url("https://[2606:4700::1]:8443/x?a=1") == "https://[2606:4700::1]:8443/x?redacted"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"connect to {LOGIC_APP} failed",
+        f"redirect to '{LOGIC_APP}'",
+        f'{{"url": "{LOGIC_APP}"}}',
+    ],
+)
+def test_urls_inside_text_lose_their_query(text: str) -> None:
+    redacted = redact_text(text)
+    assert "S3cr3tSig" not in redacted
+    assert "?redacted" in redacted
