@@ -16,12 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from notifications.errors import DeliveryStateError
-from notifications.events import cloudevent_from_trigger
-from processing.functions import _invocation, http_endpoint, json_response, problem_response
-from processing.ports import ConflictError
-from processing.settings import WEBHOOK_QUEUE
-from processing.webapi import Problem, RequestError, page_params
+from processing.invocations import http_endpoint, invocation, json_response, problem_response
 
 if TYPE_CHECKING:
     from notifications.runtime import Notifications
@@ -47,6 +42,10 @@ def conflicts_as_409(handler: HttpHandler) -> HttpHandler:
 
     @functools.wraps(handler)
     def wrapped(req: func.HttpRequest) -> func.HttpResponse:
+        from notifications.errors import DeliveryStateError
+        from processing.ports import ConflictError
+        from processing.webapi import Problem
+
         try:
             return handler(req)
         except DeliveryStateError as exc:
@@ -70,6 +69,8 @@ def create_subscription(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="subscriptions", methods=["GET"])
 @http_endpoint
 def list_subscriptions(req: func.HttpRequest) -> func.HttpResponse:
+    from processing.webapi import page_params
+
     limit, after = page_params(req.params)
     found = services().subscriptions.page(after=after, limit=limit + 1)
     page, more = found[:limit], len(found) > limit
@@ -102,6 +103,8 @@ def rotate_subscription_secret(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="subscriptions/{id}/deliveries", methods=["GET"])
 @http_endpoint
 def list_subscription_deliveries(req: func.HttpRequest) -> func.HttpResponse:
+    from processing.webapi import page_params
+
     target_id = req.route_params["id"]
     svc = services()
     svc.dispatcher.check_target(target_id)
@@ -127,6 +130,8 @@ def redeliver_notification(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="dead-letters", methods=["GET"])
 @http_endpoint
 def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
+    from processing.webapi import page_params
+
     limit, after = page_params(req.params)
     found = services().dispatcher.dead_letters(after=after, limit=limit + 1)
     page, more = found[:limit], len(found) > limit
@@ -136,9 +141,11 @@ def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.event_grid_trigger(arg_name="event")
 def notify_completion(event: func.EventGridEvent, context: func.Context) -> None:
+    from notifications.events import cloudevent_from_trigger
+
     cloudevent = cloudevent_from_trigger(event)
     traceparent = cloudevent.get("traceparent")
-    with _invocation(
+    with invocation(
         context,
         traceparent if isinstance(traceparent, str) else None,
         event_id=cloudevent.get("id"),
@@ -148,14 +155,19 @@ def notify_completion(event: func.EventGridEvent, context: func.Context) -> None
 
 
 @bp.queue_trigger(
-    arg_name="message", queue_name=f"%{WEBHOOK_QUEUE}%", connection="AzureWebJobsStorage"
+    # %WEBHOOK_QUEUE%: the host resolves the queue name from that app setting.
+    arg_name="message",
+    queue_name="%WEBHOOK_QUEUE%",
+    connection="AzureWebJobsStorage",
 )
 def deliver_webhook(message: func.QueueMessage, context: func.Context) -> None:
-    with _invocation(context, None, queue_message_id=message.id):
+    with invocation(context, None, queue_message_id=message.id):
         services().dispatcher.handle(message.get_body().decode("utf-8"))
 
 
 def _registration(body: bytes) -> tuple[str, list[str] | None, str | None]:
+    from processing.webapi import RequestError
+
     try:
         document: Any = json.loads(body or b"null")
     except ValueError:

@@ -2,36 +2,23 @@
 
 Each trigger decodes its input, binds the log context, calls a service and
 maps errors; the work happens in :mod:`processing.uploads`,
-:mod:`processing.processor` and :mod:`processing.reconciler`.
+:mod:`processing.processor` and :mod:`processing.reconciler`. Imports of
+anything beyond ``azure.functions`` sit inside the triggers: indexing the app
+(cold start) must not pay for them.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from processing import logcontext
-from processing.errors import ProcessingError
-from processing.events import InboundEvent, InvalidEventError
-from processing.ports import NotFoundError
-from processing.records import Status
-from processing.webapi import (
-    PROBLEM_JSON,
-    Problem,
-    RequestError,
-    decode_upload,
-    page_params,
-    problem_for,
-)
+from processing.invocations import http_endpoint, invocation, json_response, problem_response
 
 if TYPE_CHECKING:
+    from processing.records import Status
     from processing.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -39,8 +26,6 @@ log = logging.getLogger(__name__)
 bp = func.Blueprint()
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi.yaml"
-
-HttpHandler = Callable[[func.HttpRequest], func.HttpResponse]
 
 
 def services() -> Services:
@@ -50,31 +35,11 @@ def services() -> Services:
     return build_once()
 
 
-def http_endpoint(handler: HttpHandler) -> Callable[[func.HttpRequest, func.Context], Any]:
-    """Bind the log context and turn typed errors into problem responses."""
-
-    @functools.wraps(handler, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
-    def endpoint(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        with _invocation(context, req.headers.get("traceparent")):
-            try:
-                return handler(req)
-            except ProcessingError as exc:
-                return problem_response(problem_for(exc), req)
-            except Exception:
-                log.exception("http.unhandled_error")
-                return problem_response(
-                    Problem(500, "internal_error", "an unexpected error occurred"), req
-                )
-
-    # The worker binds arguments by inspect.signature(), which follows
-    # __wrapped__: without this it would see (req) and never pass context.
-    del endpoint.__wrapped__
-    return endpoint
-
-
 @bp.route(route="documents", methods=["POST"])
 @http_endpoint
 def upload_document(req: func.HttpRequest) -> func.HttpResponse:
+    from processing.webapi import decode_upload
+
     upload = decode_upload(
         req.headers, req.params, req.get_body(), max_bytes=services().settings.max_upload_bytes
     )
@@ -88,6 +53,8 @@ def upload_document(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="documents", methods=["GET"])
 @http_endpoint
 def list_documents(req: func.HttpRequest) -> func.HttpResponse:
+    from processing.webapi import page_params
+
     limit, after = page_params(req.params)
     status = _status_param(req.params.get("status"))
     records = services().documents.recent(status=status, after=after, limit=limit + 1)
@@ -109,6 +76,9 @@ def get_document(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="documents/{id}/result", methods=["GET"])
 @http_endpoint
 def get_document_result(req: func.HttpRequest) -> func.HttpResponse:
+    from processing.records import Status
+    from processing.webapi import Problem
+
     svc = services()
     record = svc.documents.get(req.route_params["id"])
     if record.status is not Status.COMPLETED or record.result_blob is None:
@@ -134,8 +104,11 @@ def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.event_grid_trigger(arg_name="event")
 def process_document(event: func.EventGridEvent, context: func.Context) -> None:
+    from processing.events import InboundEvent, InvalidEventError
+    from processing.ports import NotFoundError
+
     inbound = InboundEvent.from_event_grid(event)
-    with _invocation(context, inbound.traceparent, event_id=inbound.id, event_type=inbound.type):
+    with invocation(context, inbound.traceparent, event_id=inbound.id, event_type=inbound.type):
         try:
             services().processor.handle(inbound)
         except (InvalidEventError, NotFoundError):
@@ -145,45 +118,14 @@ def process_document(event: func.EventGridEvent, context: func.Context) -> None:
 
 @bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False)
 def reconcile_documents(timer: func.TimerRequest, context: func.Context) -> None:
-    with _invocation(context, None):
+    with invocation(context, None):
         services().reconciler.run()
 
 
-def json_response(status: int, body: Any, **headers: str) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body), status_code=status, mimetype="application/json", headers=headers
-    )
-
-
-def problem_response(problem: Problem, req: func.HttpRequest) -> func.HttpResponse:
-    from urllib.parse import urlsplit
-
-    return func.HttpResponse(
-        problem.body(instance=urlsplit(req.url).path),
-        status_code=problem.status,
-        mimetype=PROBLEM_JSON,
-        headers=dict(problem.headers or {}),
-    )
-
-
-@contextmanager
-def _invocation(context: func.Context, traceparent: str | None, **fields: Any) -> Iterator[None]:
-    logcontext.install()
-    with logcontext.bound(
-        invocation_id=context.invocation_id,
-        function_name=context.function_name,
-        traceparent=traceparent or _context_traceparent(context),
-        **fields,
-    ):
-        yield
-
-
-def _context_traceparent(context: func.Context) -> str | None:
-    trace_context = getattr(context, "trace_context", None)
-    return getattr(trace_context, "trace_parent", None) if trace_context else None
-
-
 def _status_param(value: str | None) -> Status | None:
+    from processing.records import Status
+    from processing.webapi import RequestError
+
     if not value:
         return None
     try:

@@ -112,3 +112,10 @@ def test_pure_core_modules_import_no_azure() -> None:
         if re.search(r"^\s*(from|import)\s+azure\b", (ROOT / path).read_text(), re.MULTILINE)
     ]
     assert offenders == []
+
+
+def test_the_delivery_queue_binding_names_the_webhook_queue_setting() -> None:
+    from processing.settings import WEBHOOK_QUEUE
+
+    [trigger] = _functions()["deliver_webhook"]
+    assert trigger["queueName"] == f"%{WEBHOOK_QUEUE}%"

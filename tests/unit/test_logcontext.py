@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from types import MappingProxyType
 
 import pytest
 
 from devhost.logformat import FieldsFormatter
 from processing import logcontext
+
+
+@pytest.fixture(autouse=True)
+def empty_log_context() -> Iterator[None]:
+    """Start from no bound fields, whatever earlier tests in this thread bound."""
+    token = logcontext._FIELDS.set(MappingProxyType({}))
+    yield
+    logcontext._FIELDS.reset(token)
 
 
 def test_bound_fields_reach_records_of_any_logger_and_are_unbound_after(
