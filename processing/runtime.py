@@ -37,7 +37,7 @@ def build_services(
     *,
     stores: Stores | None = None,
     publisher: EventPublisher | None = None,
-    extract: Extract = run_pipeline,
+    extract: Extract | None = None,
     clock: Clock = utcnow,
 ) -> Services:
     stores = stores or create_stores(settings.storage)
@@ -52,7 +52,7 @@ def build_services(
         public_base_url=settings.public_base_url,
         limits=settings.limits,
         lease=timedelta(seconds=settings.lease_seconds),
-        extract=extract,
+        extract=extract or create_extractor(settings),
         clock=clock,
     )
     return Services(
@@ -76,6 +76,15 @@ def build_services(
             clock=clock,
         ),
     )
+
+
+def create_extractor(settings: Settings) -> Extract:
+    """The pipeline in isolated worker processes, or in-process when isolation is off."""
+    if not settings.isolation:
+        return run_pipeline
+    from processing.isolation import IsolatedPipeline
+
+    return IsolatedPipeline(settings.isolation_limits)
 
 
 def create_publisher(settings: Settings) -> EventPublisher:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from processing.isolation import IsolationLimits
 from processing.limits import MIB, Limits
 
 # Storage: the Functions host's own setting decides, as in every Functions app.
@@ -38,6 +39,22 @@ WEBSITE_HOSTNAME = "WEBSITE_HOSTNAME"  # set by the Azure Functions platform
 MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
 PROCESSING_LEASE_SECONDS = "PROCESSING_LEASE_SECONDS"
 PROCESSING_TIMEOUT_SECONDS = "PROCESSING_TIMEOUT_SECONDS"
+
+# Limits on untrusted documents (processing/limits.py has the defaults).
+MAX_PAGES = "MAX_PAGES"
+MAX_TEXT_CHARS = "MAX_TEXT_CHARS"
+MAX_ANALYSIS_CHARS = "MAX_ANALYSIS_CHARS"
+MAX_ENTITIES = "MAX_ENTITIES"
+DOCX_MAX_ENTRIES = "DOCX_MAX_ENTRIES"
+DOCX_MAX_UNCOMPRESSED_BYTES = "DOCX_MAX_UNCOMPRESSED_BYTES"
+DOCX_MAX_PART_BYTES = "DOCX_MAX_PART_BYTES"
+DOCX_MAX_RATIO = "DOCX_MAX_RATIO"
+
+# Isolated parsing (processing/isolation.py).
+PROCESSING_ISOLATION = "PROCESSING_ISOLATION"
+PROCESSING_WORKERS = "PROCESSING_WORKERS"
+PROCESSING_MEMORY_MB = "PROCESSING_MEMORY_MB"
+PROCESSING_CPU_SECONDS = "PROCESSING_CPU_SECONDS"
 
 LOG_LEVEL = "LOG_LEVEL"
 
@@ -67,6 +84,18 @@ OPTIONAL = frozenset(
         MAX_UPLOAD_BYTES,
         PROCESSING_LEASE_SECONDS,
         PROCESSING_TIMEOUT_SECONDS,
+        MAX_PAGES,
+        MAX_TEXT_CHARS,
+        MAX_ANALYSIS_CHARS,
+        MAX_ENTITIES,
+        DOCX_MAX_ENTRIES,
+        DOCX_MAX_UNCOMPRESSED_BYTES,
+        DOCX_MAX_PART_BYTES,
+        DOCX_MAX_RATIO,
+        PROCESSING_ISOLATION,
+        PROCESSING_WORKERS,
+        PROCESSING_MEMORY_MB,
+        PROCESSING_CPU_SECONDS,
         LOG_LEVEL,
         LOGIC_APP_URL,
         WEBHOOK_RETRY_SCHEDULE,
@@ -114,9 +143,11 @@ class Settings:
     results_container: str = "results"
     documents_table: str = "documents"
     public_base_url: str = "http://127.0.0.1:7071"
-    max_upload_bytes: int = 100 * MIB
+    limits: Limits = field(default_factory=Limits)
     lease_seconds: int = 300
-    processing_timeout_seconds: float = 60.0
+    #: Parse in resource-limited worker processes (off only for debugging).
+    isolation: bool = True
+    isolation_limits: IsolationLimits = field(default_factory=IsolationLimits)
     log_level: str = "INFO"
     #: Logic App HTTP trigger URLs (with their SAS query) that get every completion.
     logic_app_urls: tuple[str, ...] = ()
@@ -128,11 +159,8 @@ class Settings:
     webhook_deliveries_table: str = "webhookdeliveries"
 
     @property
-    def limits(self) -> Limits:
-        return Limits(
-            max_document_bytes=self.max_upload_bytes,
-            timeout_seconds=self.processing_timeout_seconds,
-        )
+    def max_upload_bytes(self) -> int:
+        return self.limits.max_document_bytes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -166,12 +194,18 @@ class Settings:
             results_container=text(RESULTS_CONTAINER, defaults.results_container),
             documents_table=text(DOCUMENTS_TABLE, defaults.documents_table),
             public_base_url=base_url.rstrip("/"),
-            max_upload_bytes=_positive_int(env, MAX_UPLOAD_BYTES, defaults.max_upload_bytes),
+            limits=_limits(env, defaults.limits),
             lease_seconds=_positive_int(env, PROCESSING_LEASE_SECONDS, defaults.lease_seconds),
-            processing_timeout_seconds=float(
-                _positive_int(
-                    env, PROCESSING_TIMEOUT_SECONDS, int(defaults.processing_timeout_seconds)
+            isolation=_flag(env, PROCESSING_ISOLATION, default=defaults.isolation),
+            isolation_limits=IsolationLimits(
+                memory_bytes=_positive_int(
+                    env, PROCESSING_MEMORY_MB, defaults.isolation_limits.memory_bytes // MIB
                 )
+                * MIB,
+                cpu_seconds=_positive_int(
+                    env, PROCESSING_CPU_SECONDS, defaults.isolation_limits.cpu_seconds
+                ),
+                workers=_positive_int(env, PROCESSING_WORKERS, defaults.isolation_limits.workers),
             ),
             log_level=text(LOG_LEVEL, defaults.log_level).upper(),
             logic_app_urls=_items(env.get(LOGIC_APP_URL, "")),
@@ -186,6 +220,37 @@ class Settings:
                 WEBHOOK_DELIVERIES_TABLE, defaults.webhook_deliveries_table
             ),
         )
+
+
+def _limits(env: Mapping[str, str], default: Limits) -> Limits:
+    return Limits(
+        max_document_bytes=_positive_int(env, MAX_UPLOAD_BYTES, default.max_document_bytes),
+        max_pages=_positive_int(env, MAX_PAGES, default.max_pages),
+        max_zip_entries=_positive_int(env, DOCX_MAX_ENTRIES, default.max_zip_entries),
+        max_zip_uncompressed_bytes=_positive_int(
+            env, DOCX_MAX_UNCOMPRESSED_BYTES, default.max_zip_uncompressed_bytes
+        ),
+        max_zip_part_bytes=_positive_int(env, DOCX_MAX_PART_BYTES, default.max_zip_part_bytes),
+        max_zip_ratio=float(_positive_int(env, DOCX_MAX_RATIO, int(default.max_zip_ratio))),
+        zip_ratio_floor_bytes=default.zip_ratio_floor_bytes,
+        max_text_chars=_positive_int(env, MAX_TEXT_CHARS, default.max_text_chars),
+        max_analysis_chars=_positive_int(env, MAX_ANALYSIS_CHARS, default.max_analysis_chars),
+        max_entities=_positive_int(env, MAX_ENTITIES, default.max_entities),
+        timeout_seconds=float(
+            _positive_int(env, PROCESSING_TIMEOUT_SECONDS, int(default.timeout_seconds))
+        ),
+    )
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"true", "1", "yes"}:
+        return True
+    if raw in {"false", "0", "no"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -8,6 +8,7 @@ import pytest
 
 from processing.errors import EmptyDocumentError, TooLargeError, UnsupportedTypeError
 from processing.events import DOCUMENT_UPLOADED
+from processing.limits import Limits
 from processing.records import Status
 from processing.uploads import sanitize_filename
 from tests.support.app import RecordingPublisher, embedded_services
@@ -37,7 +38,7 @@ def test_overlong_filenames_are_cut_keeping_the_extension() -> None:
 
 def test_bad_uploads_are_refused_before_anything_is_stored(tmp_path: Path) -> None:
     publisher = RecordingPublisher()
-    svc = embedded_services(tmp_path, publisher, max_upload_bytes=100)
+    svc = embedded_services(tmp_path, publisher, limits=Limits(max_document_bytes=100))
     with pytest.raises(EmptyDocumentError):
         svc.uploads.accept(b"", "a.txt")
     with pytest.raises(TooLargeError):
