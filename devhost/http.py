@@ -118,7 +118,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._log(path, response.status, started)
         self._send(response)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+    def __getattr__(self, name: str) -> Any:
+        # Every method (TRACE, QUERY, ...) reaches the router, which answers 405
+        # where no function takes it, as the Functions host does, rather than
+        # the stdlib's 501 for methods it has no do_* handler for.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def _base_url(self) -> str:
         # Functions build req.url from the Host the client used, as Azure does.

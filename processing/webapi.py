@@ -22,6 +22,9 @@ MAX_PAGE_SIZE = 200
 _STATUS_BY_CODE: dict[str, int] = {
     "empty": 400,
     "bad_request": 400,
+    # A key or name storage refuses (e.g. control characters in ?after=).
+    "invalid_value": 400,
+    "invalid_name": 400,
     "not_found": 404,
     "not_finished": 409,
     "too_large": 413,
