@@ -22,13 +22,13 @@ from standardwebhooks.webhooks import Webhook
 from notifications.models import logic_app_id
 from notifications.runtime import notifications
 from processing.settings import get_settings
-from tests.unit.test_notifications_addresses import FORBIDDEN_HOSTS
-from tests.unit.test_notifications_support import (
+from tests.support.webhooks import (
     Reply,
     completion_event,
     fresh_app,
     receiving,
 )
+from tests.unit.test_notifications_addresses import FORBIDDEN_HOSTS
 
 Handler = Callable[..., Any]
 

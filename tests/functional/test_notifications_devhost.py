@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook
 
 from notifications.runtime import notifications
 from processing.settings import get_settings
-from tests.unit.test_notifications_support import (
+from tests.support.webhooks import (
     Reply,
     completion_event,
     fresh_app,

@@ -19,7 +19,7 @@ from notifications.addresses import (
     split_url,
 )
 from processing.settings import parse_cidrs
-from tests.unit.test_notifications_support import FixedResolver
+from tests.support.webhooks import FixedResolver
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"

@@ -29,7 +29,7 @@ from notifications.models import (
 )
 from notifications.sender import PinnedSender, SendResult
 from processing.ports import NotFoundError
-from tests.unit.test_notifications_support import (
+from tests.support.webhooks import (
     FakeClock,
     FixedResolver,
     Harness,

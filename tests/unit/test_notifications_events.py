@@ -8,7 +8,7 @@ from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.meta import Datum
 
 from notifications.events import cloudevent_from_trigger
-from tests.unit.test_notifications_support import completion_event
+from tests.support.webhooks import completion_event
 
 
 def decode(body: dict[str, object]) -> object:

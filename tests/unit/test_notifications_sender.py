@@ -18,7 +18,7 @@ import pytest
 
 from notifications.addresses import WebhookTarget, split_url
 from notifications.sender import MAX_RESPONSE_BYTES, PinnedSender
-from tests.unit.test_notifications_support import Reply, receiving
+from tests.support.webhooks import Reply, receiving
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 

@@ -11,7 +11,7 @@ from notifications.addresses import ForbiddenAddressError, InsecureSchemeError
 from notifications.errors import UnsupportedEventTypeError
 from notifications.models import SubscriptionStatus
 from processing.ports import NotFoundError
-from tests.unit.test_notifications_support import FakeClock, make_harness
+from tests.support.webhooks import FakeClock, make_harness
 
 
 def test_registration_defaults_to_both_completion_types_and_stores_the_secret(

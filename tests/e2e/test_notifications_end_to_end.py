@@ -1,0 +1,72 @@
+"""Upload to signed notice on the real app under the local host: the webhook
+verifies with standardwebhooks, the Logic App gets its 202'd copy, and the
+host's log holds no document body, secret or SAS signature."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from processing.events import DOCUMENT_COMPLETED
+from tests.e2e.apphost import AppHost, wait_for
+from tests.support.webhooks import Receiver, Reply, receiving
+
+pytestmark = pytest.mark.e2e
+
+MARKER = "CONFIDENTIAL-MARKER-7431"
+SAS_SIGNATURE = "TOPSECRETSIGNATURE"
+
+
+@pytest.fixture
+def receivers() -> Iterator[tuple[Receiver, Receiver]]:
+    with receiving(Reply(200)) as webhook, receiving(Reply(202)) as logic_app:
+        yield webhook, logic_app
+
+
+def test_an_upload_ends_in_a_verified_webhook_and_a_logic_app_notice(
+    tmp_path: Path, receivers: tuple[Receiver, Receiver]
+) -> None:
+    webhook, logic_app = receivers
+    logic_app_url = logic_app.url("/workflows/run", query=f"sp=%2Fread&sv=1.0&sig={SAS_SIGNATURE}")
+    host = AppHost(
+        tmp_path / "data",
+        env={
+            "WEBHOOK_ALLOWED_CIDRS": "127.0.0.0/8",
+            "WEBHOOK_RETRY_SCHEDULE": "0.2,0.5",
+            "LOGIC_APP_URL": logic_app_url,
+        },
+    ).start()
+    try:
+        status, _, body = host.request(
+            "POST",
+            "/api/subscriptions",
+            body=json.dumps({"url": webhook.url(), "description": "e2e"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 201, body
+        secret = json.loads(body)["secret"]
+
+        record = host.upload(
+            f"{MARKER} The contract was signed on 14 March 2026.".encode(), "c.txt"
+        )
+        host.wait_for_status(record["id"], {"completed"})
+        wait_for(lambda: webhook.requests and logic_app.requests, 30, host=host)
+
+        [notice] = webhook.requests
+        payload = Webhook(secret).verify(notice.body, notice.headers)
+        assert payload["type"] == DOCUMENT_COMPLETED
+        assert payload["data"]["document_id"] == record["id"]
+        [logic_notice] = logic_app.requests
+        assert json.loads(logic_notice.body)["id"] == payload["id"]
+        assert SAS_SIGNATURE in logic_notice.query  # the signature reaches the Logic App...
+
+        log = host.log()
+        assert "document.accepted" in log and "webhook" in log
+        for leaked in (MARKER, secret, SAS_SIGNATURE):  # ...and nothing else
+            assert leaked not in log
+    finally:
+        host.stop()
