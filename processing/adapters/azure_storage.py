@@ -142,6 +142,14 @@ class _Connection:
         assert self._credential is not None
         return self._credential()
 
+    def service_client(self, client_class: Any, what: str, **kwargs: Any) -> Any:
+        """``client_class`` (a Blob, Queue or Table service client) for this connection."""
+        with _translated(f"connect to {what}"):
+            if self.connection_string is not None:
+                return client_class.from_connection_string(self.connection_string, **kwargs)
+            assert self.account_url is not None
+            return client_class(self.account_url, credential=self.credential(), **kwargs)
+
 
 def _storage_retry(options: ClientOptions, policy: Callable[..., Any]) -> dict[str, Any]:
     return {
@@ -288,19 +296,11 @@ class AzureBlobStore:
         if self._service is None:
             from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
-            kwargs = _storage_retry(self._options, ExponentialRetry)
-            with _translated("connect to blob storage"):
-                if self._connection.connection_string is not None:
-                    self._service = BlobServiceClient.from_connection_string(
-                        self._connection.connection_string, **kwargs
-                    )
-                else:
-                    assert self._connection.account_url is not None
-                    self._service = BlobServiceClient(
-                        self._connection.account_url,
-                        credential=self._connection.credential(),
-                        **kwargs,
-                    )
+            self._service = self._connection.service_client(
+                BlobServiceClient,
+                "blob storage",
+                **_storage_retry(self._options, ExponentialRetry),
+            )
         return self._service
 
     def _create_container(self, container: str) -> None:
@@ -441,24 +441,14 @@ class AzureTableStore:
         if self._service is None:
             from azure.data.tables import TableServiceClient
 
-            kwargs: dict[str, Any] = {
-                "retry_total": self._options.retry_total,
-                "retry_backoff_factor": self._options.retry_backoff_seconds,
-                "connection_timeout": self._options.connection_timeout,
-                "read_timeout": self._options.read_timeout,
-            }
-            with _translated("connect to table storage"):
-                if self._connection.connection_string is not None:
-                    self._service = TableServiceClient.from_connection_string(
-                        self._connection.connection_string, **kwargs
-                    )
-                else:
-                    assert self._connection.account_url is not None
-                    self._service = TableServiceClient(
-                        self._connection.account_url,
-                        credential=self._connection.credential(),
-                        **kwargs,
-                    )
+            self._service = self._connection.service_client(
+                TableServiceClient,
+                "table storage",
+                retry_total=self._options.retry_total,
+                retry_backoff_factor=self._options.retry_backoff_seconds,
+                connection_timeout=self._options.connection_timeout,
+                read_timeout=self._options.read_timeout,
+            )
         return self._service
 
     def _create_table(self, table: str) -> None:
@@ -639,19 +629,11 @@ class AzureQueueStore:
         if self._service is None:
             from azure.storage.queue import ExponentialRetry, QueueServiceClient
 
-            kwargs = _storage_retry(self._options, ExponentialRetry)
-            with _translated("connect to queue storage"):
-                if self._connection.connection_string is not None:
-                    self._service = QueueServiceClient.from_connection_string(
-                        self._connection.connection_string, **kwargs
-                    )
-                else:
-                    assert self._connection.account_url is not None
-                    self._service = QueueServiceClient(
-                        self._connection.account_url,
-                        credential=self._connection.credential(),
-                        **kwargs,
-                    )
+            self._service = self._connection.service_client(
+                QueueServiceClient,
+                "queue storage",
+                **_storage_retry(self._options, ExponentialRetry),
+            )
         return self._service
 
     def _create_queue(self, queue: str) -> None:
