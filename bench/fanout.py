@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.tables import print_table
+
 SUBSCRIPTIONS = 200
 FANOUT_WORKERS = (1, 8)
 DELIVERY_WORKERS = (1, 8)
@@ -90,7 +92,7 @@ def bench_fanout(
         ]
         for r in rows
     ]
-    _print_table(headers, table)
+    print_table(headers, table)
     return rows
 
 
@@ -179,15 +181,6 @@ def _deliver_all(services: Any, workers: int) -> list[float]:
     for thread in threads:
         thread.join()
     return [*durations, time.perf_counter() - started]
-
-
-def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
-    cells = [headers, *[[f"{c:,.2f}" if isinstance(c, float) else str(c) for c in r] for r in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for index, row in enumerate(cells):
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
 
 
 if __name__ == "__main__":

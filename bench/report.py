@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
@@ -9,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.fanout import bench_fanout
+from bench.tables import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -26,28 +30,15 @@ def run_all(argv: list[str]) -> int:
         "txt": lambda: bench_format("txt"),
         "summary": bench_summary,
         "coldstart": bench_cold_start,
+        "isolation": bench_isolation,
         "e2e": bench_end_to_end,
+        "fanout": bench_fanout,
     }
     chosen = argv or list(sections)
     for name in chosen:
         sections[name]()
         print()
     return 0
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> None:
-    cells = [headers, *[[_fmt(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for index, row in enumerate(cells):
-        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
 
 
 def bench_pdf() -> None:
@@ -70,7 +61,7 @@ def bench_pdf() -> None:
         f"PDF text extraction: {len(common)} of {len(files)} files read by every engine, "
         f"{pages} pages"
     )
-    _table(
+    print_table(
         ["engine", "pages/s", "x pypdf", "x pypdfium2", "peak RSS MB", "files failed"],
         [
             [
@@ -109,7 +100,7 @@ def bench_format(kind: str) -> None:
         total_seconds += elapsed
         rows.append([path.name, len(data) / 1024, extract_ms, elapsed * 1000, outcome])
     print(f"{kind.upper()} through the whole pipeline")
-    _table(["file", "KiB", "extract ms", "total ms", "outcome"], rows)
+    print_table(["file", "KiB", "extract ms", "total ms", "outcome"], rows)
     print(
         f"{kind.upper()} throughput: {total_bytes / MB / total_seconds:.2f} MB/s "
         f"({len(rows)} files, {total_bytes / MB:.2f} MB in {total_seconds:.2f} s)"
@@ -132,7 +123,7 @@ def bench_summary() -> None:
         per_mb[label] = summary_s / mb
         rows.append([label, mb, summary_s, summary_s / mb, keywords_s, keywords_s / mb])
     print("Summary and keywords on War and Peace (CPU seconds, best of 3)")
-    _table(["size", "MB", "summary s", "summary s/MB", "keywords s", "keywords s/MB"], rows)
+    print_table(["size", "MB", "summary s", "summary s/MB", "keywords s", "keywords s/MB"], rows)
     print(
         f"summary s/MB ratio 3 MB : 0.3 MB = {per_mb['3 MB'] / per_mb['0.3 MB']:.2f} "
         "(target <= 1.5)"
@@ -162,7 +153,7 @@ def bench_cold_start(repeats: int = 7) -> None:
     bare = statistics.median(import_seconds("azure.functions") for _ in range(repeats))
     app = statistics.median(import_seconds("function_app") for _ in range(repeats))
     print(f"Cold start (median of {repeats} fresh processes)")
-    _table(
+    print_table(
         ["import", "ms"],
         [["azure.functions", bare * 1000], ["function_app", app * 1000]],
     )
@@ -203,10 +194,48 @@ def bench_end_to_end() -> None:
         finally:
             host.stop()
     print(f"End to end over {len(files)} corpus files ({len(ids)} accepted by the API)")
-    _table(
+    print_table(
         ["path", "seconds", "documents/min"],
         [
             ["CLI (python -m processing)", cli_seconds, len(files) / cli_seconds * 60],
             ["local host (upload to terminal status)", host_seconds, len(ids) / host_seconds * 60],
         ],
     )
+
+
+def bench_isolation() -> None:
+    """The throughput cost of parsing in isolated worker processes, on the same files."""
+    from processing.errors import DocumentError
+    from processing.isolation import IsolatedPipeline, IsolationLimits
+    from processing.limits import Limits
+    from processing.pipeline import process_document
+
+    files = [
+        p.read_bytes()
+        for p in sorted(CORPUS.glob("*/*"))
+        if p.is_file() and p.suffix != ".tsv" and p.stat().st_size < 2 * MB
+    ]
+
+    def run_all(process: Any) -> float:
+        started = time.perf_counter()
+        for data in files:
+            with contextlib.suppress(DocumentError):
+                process(data, None, Limits())
+        return time.perf_counter() - started
+
+    in_process = run_all(lambda data, name, limits: process_document(data, name, limits=limits))
+    pool = IsolatedPipeline(IsolationLimits(workers=1))
+    pool.warm()
+    try:
+        isolated = run_all(pool)
+    finally:
+        pool.close()
+    print(f"Isolation cost over {len(files)} corpus files under 2 MB, one document at a time")
+    print_table(
+        ["mode", "seconds", "documents/s"],
+        [
+            ["in-process", in_process, len(files) / in_process],
+            ["isolated worker (warm)", isolated, len(files) / isolated],
+        ],
+    )
+    print(f"isolated / in-process time = {isolated / in_process:.2f}x")
