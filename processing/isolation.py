@@ -148,6 +148,9 @@ class _Worker:
             ],
             pass_fds=(request_read, reply_write),
             cwd=_ROOT,
+            # The Functions worker puts the app's packages (.python_packages) on
+            # sys.path at run time, not in the environment: hand them down.
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
         )
