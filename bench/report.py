@@ -206,8 +206,8 @@ def bench_end_to_end() -> None:
 def bench_isolation() -> None:
     """The throughput cost of parsing in isolated worker processes, on the same files."""
     from processing.errors import DocumentError
-    from processing.isolation import IsolatedPipeline, IsolationLimits
-    from processing.limits import Limits
+    from processing.isolation import IsolatedPipeline
+    from processing.limits import IsolationLimits, Limits
     from processing.pipeline import process_document
 
     files = [

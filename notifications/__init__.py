@@ -6,13 +6,18 @@ Importing the package is cheap; the services are built on first use
 
 from __future__ import annotations
 
-from processing.settings import WEBHOOK_ALLOWED_CIDRS, Settings, get_settings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from processing.settings import Settings
 
 
 def settings_warning(settings: Settings | None = None) -> str | None:
     """The warning a host logs at start-up while ``WEBHOOK_ALLOWED_CIDRS``
     opens the SSRF policy (None while the allow-list is empty). Reads the
     process's settings unless given some."""
+    from processing.settings import WEBHOOK_ALLOWED_CIDRS, get_settings
+
     networks = (settings or get_settings()).webhook_allowed_cidrs
     if not networks:
         return None

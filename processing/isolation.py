@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from processing.errors import (
     ProcessingTimeoutError,
     document_error_from_code,
 )
-from processing.limits import MIB, Limits
+from processing.limits import IsolationLimits, Limits
 from processing.models import ProcessingResult
 
 log = logging.getLogger(__name__)
@@ -51,19 +50,6 @@ READY = ("ready", None, None)
 _STARTUP_SECONDS = 60.0
 # Slack over the document's own timeout for pickling and the pipe.
 _TRANSFER_SECONDS = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class IsolationLimits:
-    """Per-worker resource limits."""
-
-    memory_bytes: int = 1024 * MIB
-    cpu_seconds: int = 60
-    workers: int = 2
-    #: Replace a worker after this many documents, bounding slow leaks in C parsers.
-    max_documents_per_worker: int = 200
-    #: What a worker runs, as ``module:function`` with process_document's signature.
-    target: str = "processing.pipeline:process_document"
 
 
 class IsolatedPipeline:

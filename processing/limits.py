@@ -41,6 +41,19 @@ class Limits:
     timeout_seconds: float = 60.0
 
 
+@dataclass(frozen=True, slots=True)
+class IsolationLimits:
+    """Per-worker resource limits."""
+
+    memory_bytes: int = 1024 * MIB
+    cpu_seconds: int = 60
+    workers: int = 2
+    #: Replace a worker after this many documents, bounding slow leaks in C parsers.
+    max_documents_per_worker: int = 200
+    #: What a worker runs, as ``module:function`` with process_document's signature.
+    target: str = "processing.pipeline:process_document"
+
+
 class Deadline:
     """A point in monotonic time after which work stops with ``timeout``.
 

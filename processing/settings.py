@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from processing.isolation import IsolationLimits
-from processing.limits import MIB, Limits
+from processing.limits import MIB, IsolationLimits, Limits
 
 # Storage: the Functions host's own setting decides, as in every Functions app.
 STORAGE = "AzureWebJobsStorage"

@@ -423,6 +423,8 @@ class _ParserDiagnostics:
         self._messages: dict[str, None] = {}
 
     def add(self, message: str) -> None:
+        # pypdf's IndirectObject repr ends in id() of its reader: a memory address, new each run.
+        message = re.sub(r"(IndirectObject\(\d+, \d+), \d+\)", r"\1)", message)
         message = " ".join(message.split())[:_MAX_WARNING_CHARS]
         if message and len(self._messages) < _MAX_PARSER_WARNINGS:
             self._messages.setdefault(message)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from processing.errors import DocumentError
-from processing.isolation import IsolatedPipeline, IsolationLimits
-from processing.limits import MIB, Limits
+from processing.isolation import IsolatedPipeline
+from processing.limits import MIB, IsolationLimits, Limits
 
 TEXT = b"A normal document about the 14 March 2026 budget meeting of the board.\n"
 
