@@ -446,14 +446,19 @@ class _PypdfLogRouter(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
-        sink = _parser_sink.get()
-        if sink is None:
-            parent = logging.getLogger("pypdf").parent
-            if parent is not None:
-                parent.callHandlers(record)
-            return
         try:
+            sink = _parser_sink.get()
+            if sink is None:
+                parent = logging.getLogger("pypdf").parent
+                if parent is not None:
+                    parent.callHandlers(record)
+                return
             sink.add(record.getMessage())
+        except (RecursionError, MemoryError):
+            # pypdf logs while unwinding a hostile, deeply nested document: drop the
+            # record rather than let logging print "--- Logging error ---" to stderr
+            # (the document itself fails with limits_exceeded).
+            return
         except Exception:
             self.handleError(record)
 

@@ -55,7 +55,8 @@ def open_archive(data: bytes, limits: Limits) -> zipfile.ZipFile:
     _check_entry_count(data, limits)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: an entry needs a newer "version to extract" than zipfile reads.
         raise CorruptDocumentError("the document is not a readable ZIP archive") from exc
     try:
         check_declared_sizes(archive.infolist(), len(data), limits)

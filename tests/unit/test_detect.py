@@ -43,10 +43,13 @@ def test_zip_without_word_document_part_is_unsupported() -> None:
         detect_type(_zip({"readme.txt": b"hello"}))
 
 
-def test_truncated_zip_is_corrupt() -> None:
-    data = _zip({"word/document.xml": b"<w:document/>" * 100})
+def test_truncated_docx_is_detected_as_docx_and_fails_extraction_as_corrupt() -> None:
+    from processing.pipeline import process_document
+
+    data = _zip({"word/document.xml": b"<w:document/>" * 100})[:60]
+    assert detect_type(data) is DocumentType.DOCX
     with pytest.raises(CorruptDocumentError):
-        detect_type(data[:40])
+        process_document(data, "x.docx")
 
 
 def test_executable_is_unsupported_whatever_its_name() -> None:

@@ -1,0 +1,1 @@
+"""Hostile documents run through the isolated pipeline."""
