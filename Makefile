@@ -56,6 +56,11 @@ run-azurite: $(STAMP) $(AZURITE) local.settings.json
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# A longer fuzzing run (make test runs a short one); findings land in .fuzz/.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS) --out .fuzz
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
