@@ -6,7 +6,7 @@ import codecs
 import re
 
 from processing.errors import CorruptDocumentError, UnsupportedTypeError
-from processing.models import DocumentMetadata, Extraction
+from processing.models import DocumentMetadata, Extraction, ProcessingWarning
 
 # Longest BOMs first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -21,6 +21,8 @@ _NEWLINES = re.compile(r"\r\n?|\u2028|\u2029|\x85")
 # real text files, many mean the bytes are not text at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _MAX_CONTROL_RATIO = 0.01
+# UTF-8 with at most this share of undecodable sequences is still text.
+_MAX_BROKEN_RATIO = 0.05
 # charset-normalizer's own "chaos" measure; above this the guess is noise.
 _MAX_CHAOS = 0.2
 _SNIFF_BYTES = 64 * 1024
@@ -75,24 +77,26 @@ def detect_encoding(data: bytes) -> str | None:
     try:
         text = _decode_prefix(sample, "utf-8")
     except UnicodeDecodeError:
-        return _guess_encoding(sample)
+        if _has_utf8_characters(sample):
+            # Real UTF-8 characters around the damage: a legacy code page would
+            # turn them into mojibake, so keep UTF-8 and replace the bad bytes.
+            return _mostly_utf8(sample) or _guess_encoding(sample)
+        return _guess_encoding(sample) or _mostly_utf8(sample)
     return "utf-8" if _looks_like_text(text) else None
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode ``data`` as text with normalised newlines; returns ``(text, encoding)``.
 
-    Raises :class:`UnsupportedTypeError` when the bytes are not text.
+    Bytes the encoding cannot decode become U+FFFD. Raises
+    :class:`UnsupportedTypeError` when the bytes are not text.
     """
     encoding = detect_encoding(data)
     if encoding is None:
         raise UnsupportedTypeError("the file is not a PDF, a DOCX or text in a known encoding")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        # The sample decoded but a later part does not: keep what can be read
-        # rather than refusing a mostly good file.
-        text = data.decode(encoding, errors="replace")
+    # Mostly good text with a few broken bytes (a bad copy, a truncated
+    # multi-byte character) is kept, with the damage marked, not refused.
+    text = data.decode(encoding, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
     return _NEWLINES.sub("\n", text), _canonical_name(encoding)
@@ -104,13 +108,38 @@ def extract_text(data: bytes) -> Extraction:
         text, encoding = decode_text(data)
     except LookupError as exc:  # an encoding Python does not know
         raise CorruptDocumentError("the text encoding could not be decoded") from exc
-    return Extraction(text=text, metadata=DocumentMetadata(encoding=encoding))
+    warnings: tuple[ProcessingWarning, ...] = ()
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    if replaced > 0:
+        warnings = (
+            ProcessingWarning(
+                "invalid_bytes_replaced",
+                f"{replaced} undecodable byte sequence(s) were replaced with U+FFFD",
+            ),
+        )
+    return Extraction(text=text, metadata=DocumentMetadata(encoding=encoding), warnings=warnings)
 
 
 def _decode_prefix(sample: bytes, encoding: str) -> str:
     """Decode a prefix that may end inside a multi-byte character."""
     decoder = codecs.getincrementaldecoder(encoding)()
     return decoder.decode(sample, final=False)
+
+
+def _has_utf8_characters(sample: bytes) -> bool:
+    """Whether ``sample`` holds at least one well-formed non-ASCII UTF-8 character."""
+    return any(
+        char > "\x7f" and char != "\ufffd" for char in sample.decode("utf-8", errors="replace")
+    )
+
+
+def _mostly_utf8(sample: bytes) -> str | None:
+    """``"utf-8"`` for UTF-8 text with a few undecodable bytes, else ``None``."""
+    text = sample.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if broken <= len(text) * _MAX_BROKEN_RATIO and _looks_like_text(text):
+        return "utf-8"
+    return None
 
 
 def _looks_like_text(text: str) -> bool:

@@ -52,3 +52,15 @@ def test_invalid_utf8_tail_after_valid_sample_is_replaced_not_rejected() -> None
 def test_binary_is_not_text() -> None:
     with pytest.raises(UnsupportedTypeError):
         decode_text(bytes(range(256)) * 16)
+
+
+def test_a_stray_byte_early_in_utf8_text_is_replaced_with_a_warning() -> None:
+    data = "Grüße, a line of text. ".encode() * 20 + b"\x80" + b"more text follows.\n" * 20
+    extraction = extract_text(data)
+    assert extraction.metadata.encoding == "utf-8"
+    assert "Grüße" in extraction.text and "\ufffd" in extraction.text
+    assert [w.code for w in extraction.warnings] == ["invalid_bytes_replaced"]
+
+
+def test_clean_text_has_no_replacement_warning() -> None:
+    assert extract_text("plain \ufffd already in the text".encode()).warnings == ()
