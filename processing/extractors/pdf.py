@@ -40,7 +40,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from processing.errors import (
     CorruptDocumentError,
@@ -278,10 +278,28 @@ def _pdfium_turn(deadline: Deadline) -> Iterator[None]:
 # --- pypdf --------------------------------------------------------------------
 
 
+def _declared_page_count(reader: PdfReader) -> int | None:
+    """The root page tree's /Count, or ``None`` when it cannot be read."""
+    try:
+        # root_object also finds a catalog the trailer does not name.
+        root: Any = reader.root_object
+        return max(0, int(root["/Pages"]["/Count"]))
+    except Exception:  # any damage: len(reader.pages) walks the tree and decides
+        return None
+
+
 def _extract_with_pypdf(
     data: bytes, limits: Limits, deadline: Deadline, diagnostics: _ParserDiagnostics
 ) -> Extraction:
     reader = _open_pypdf(data, deadline, diagnostics)
+    # len(reader.pages) walks the whole page tree, without deadline checks:
+    # check the tree's declared /Count against the limit first.
+    declared = _call_pypdf(lambda: _declared_page_count(reader), deadline, diagnostics)
+    if declared is None:
+        # A failed catalog lookup can leave pypdf's reader half-updated: start afresh.
+        reader = _open_pypdf(data, deadline, diagnostics)
+    else:
+        _check_page_count(declared, limits)
     try:
         page_count = _call_pypdf(lambda: len(reader.pages), deadline, diagnostics)
     except _PASS_THROUGH:
@@ -454,13 +472,12 @@ class _PypdfLogRouter(logging.Handler):
                     parent.callHandlers(record)
                 return
             sink.add(record.getMessage())
-        except (RecursionError, MemoryError):
-            # pypdf logs while unwinding a hostile, deeply nested document: drop the
-            # record rather than let logging print "--- Logging error ---" to stderr
-            # (the document itself fails with limits_exceeded).
-            return
         except Exception:
-            self.handleError(record)
+            # Drop the record rather than let logging print "--- Logging error ---"
+            # to stderr: pypdf logs while unwinding a deeply nested document
+            # (RecursionError) and with arguments that do not fit its format
+            # (TypeError); the document itself is judged by what pypdf raises.
+            return
 
 
 def _install_pypdf_log_router() -> None:

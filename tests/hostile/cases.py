@@ -289,9 +289,9 @@ _PDF_CASES = [
         "pdf_100k_real_pages_via_pypdf",
         lambda: hostile.page_tree_pdf(declared=100_000, real=100_000, fallback=True),
         "pages.pdf",
-        "timeout",
-        "KNOWN GAP: pypdf flattens all 100,000 pages (~20 s, ~450 MB) before max_pages "
-        "is checked and between deadline checks; only the worker's wall clock stops it",
+        "limits_exceeded",
+        "the pypdf fallback checks the page tree's declared /Count against max_pages "
+        "before walking 100,000 pages",
         timeout_seconds=5.0,
     ),
     HostileCase(

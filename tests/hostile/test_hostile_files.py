@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from processing.errors import LimitsExceededError
-from processing.isolation import IsolatedPipeline, IsolationLimits
-from processing.limits import MIB, Limits
+from processing.isolation import IsolatedPipeline
+from processing.limits import MIB, IsolationLimits, Limits
 from processing.pipeline import process_document
 from tests.builders.docx_files import docx_package, paragraph
 from tests.hostile.cases import CASES, HostileCase, problems, run_case

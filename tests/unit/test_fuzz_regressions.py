@@ -21,10 +21,15 @@ from fuzz.harness import FUZZ_LIMITS, InvariantViolation, check_document, check_
 from fuzz.minimize import minimize
 from fuzz.mutations import Mutation, apply, apply_all
 from fuzz.seeds import generated_seeds, load_seeds
-from processing.errors import DocumentError, LimitsExceededError, SourceMissingError
+from processing.errors import (
+    DocumentError,
+    LimitsExceededError,
+    ProcessingTimeoutError,
+    SourceMissingError,
+)
 from processing.extractors import text as text_module
-from processing.isolation import IsolatedPipeline, IsolationLimits
-from processing.limits import MIB, Limits
+from processing.isolation import IsolatedPipeline
+from processing.limits import MIB, IsolationLimits, Limits
 from processing.models import DocumentInfo, DocumentMetadata, Page, ProcessingResult
 from processing.pipeline import process_document
 from tests.builders.docx_files import docx_package, paragraph
@@ -113,10 +118,25 @@ def test_pypdf_logging_deep_inside_a_recursion_writes_nothing_to_stderr(
     assert capfd.readouterr().err == ""
 
 
+def test_a_pypdf_record_with_bad_format_arguments_writes_nothing_to_stderr(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Found by the fuzzer's stderr check (seed 61): one duplicated range in a PDF that
+    only pypdf reads makes pypdf log '%d' with a NullObject; the failed formatting
+    printed a 40-line traceback per document to the host's log."""
+    data = apply(
+        looping_xref_pdf(fallback=True), Mutation("duplicate", position=78, length=424), []
+    )
+    with pytest.raises(DocumentError) as failure:  # pypdf cannot read it either
+        process_document(data, "xref.pdf")
+    assert failure.value.code == "corrupt"
+    assert capfd.readouterr().err == ""
+
+
 def test_zip_needing_a_newer_extract_version_is_corrupt_without_a_masked_exception() -> None:
     """Found by the fuzzer (seed 41): zipfile raises NotImplementedError for a directory
-    entry whose "version needed to extract" is above 6.3, which type detection did not
-    catch; the pipeline's catch-all logged a traceback for it."""
+    entry whose "version needed to extract" is above 6.3, which nothing caught until the
+    pipeline's catch-all, which logged a traceback for it."""
     data = bytearray(docx_package(paragraph("text")))
     entry = data.find(b"PK\x01\x02")
     data[entry + 6 : entry + 8] = (64).to_bytes(2, "little")
@@ -170,6 +190,23 @@ def test_a_result_that_changes_between_runs_is_a_violation(
     with pytest.raises(InvariantViolation) as caught:
         check_document(b"same bytes", repeat=True)
     assert caught.value.kind == "nondeterministic"
+
+
+def test_a_document_timing_out_in_only_one_of_two_runs_is_not_nondeterminism(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the fuzzer (seed 53): a 757 KB PDF taking 3-5 s against a 5 s limit
+    completed in one run and timed out in the other; that is the machine, not the code."""
+    calls: list[int] = []
+
+    def slow_once(data: bytes, filename: str | None, *, limits: object) -> ProcessingResult:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ProcessingTimeoutError("took too long this time")
+        return process_document(data, filename)
+
+    monkeypatch.setattr(harness, "process_document", slow_once)
+    assert check_document(b"same bytes", repeat=True).outcome == "timeout"
 
 
 def test_a_page_span_outside_the_text_is_a_violation() -> None:
