@@ -1,0 +1,1 @@
+"""The test suite: unit, functional and end-to-end tests."""

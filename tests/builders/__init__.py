@@ -1,0 +1,1 @@
+"""Generators of test documents (PDF, DOCX, hostile files)."""

@@ -1,0 +1,1 @@
+"""Tests of real parts together: storage contract, decorated functions, dev host."""

@@ -1,0 +1,1 @@
+"""Shared test wiring: services on the embedded store, webhook receivers."""
