@@ -125,7 +125,7 @@ class _Database:
                 check_same_thread=False,
             )
             try:
-                connection.execute("PRAGMA journal_mode=WAL")
+                _use_wal(connection)
                 connection.execute("PRAGMA synchronous=NORMAL")
                 connection.executescript(_SCHEMA)
             except BaseException:
@@ -161,6 +161,27 @@ class _Database:
             if self._connection is not None and self._pid == os.getpid():
                 self._connection.close()
             self._connection = None
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Switch a new database to WAL; the mode persists in the file.
+
+    Switching needs an exclusive lock and SQLite does not wait on its busy
+    timeout for it, so two processes opening a fresh store at once (the local
+    host and a test, say) would see "database is locked": retry until the
+    busy timeout, and skip the switch once the file is already in WAL mode.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager
