@@ -54,8 +54,8 @@ def _pdfminer(data: bytes) -> int:
 
 
 def _project(data: bytes) -> int:
-    from processing.extractors.pdf import extract_pdf
-    from processing.limits import Deadline, Limits
+    from processing.extraction.extractors.pdf import extract_pdf
+    from processing.extraction.limits import Deadline, Limits
 
     return len(extract_pdf(data, Limits(), Deadline.never()).pages)
 

@@ -79,8 +79,8 @@ def bench_pdf() -> None:
 
 
 def bench_format(kind: str) -> None:
-    from processing.errors import DocumentError
-    from processing.pipeline import process_document
+    from processing.extraction.errors import DocumentError
+    from processing.extraction.pipeline import process_document
 
     rows = []
     total_bytes = 0
@@ -108,8 +108,8 @@ def bench_format(kind: str) -> None:
 
 
 def bench_summary() -> None:
-    from processing.analysis.keywords import extract_keywords
-    from processing.analysis.summary import summarize
+    from processing.extraction.analysis.keywords import extract_keywords
+    from processing.extraction.analysis.summary import summarize
 
     text = (CORPUS / "txt" / "book-war-and-peace-1225p.txt").read_text(encoding="utf-8")
     rows = []
@@ -205,10 +205,10 @@ def bench_end_to_end() -> None:
 
 def bench_isolation() -> None:
     """The throughput cost of parsing in isolated worker processes, on the same files."""
-    from processing.errors import DocumentError
-    from processing.isolation import IsolatedPipeline
-    from processing.limits import IsolationLimits, Limits
-    from processing.pipeline import process_document
+    from processing.extraction.errors import DocumentError
+    from processing.extraction.isolation import IsolatedPipeline
+    from processing.extraction.limits import IsolationLimits, Limits
+    from processing.extraction.pipeline import process_document
 
     files = [
         p.read_bytes()

@@ -1,4 +1,4 @@
-"""``python -m fuzz``: fuzz type detection and the extractors through process_document.
+"""``python -m fuzz``: fuzz type detection and the extractors through run_pipeline.
 
     python -m fuzz --seconds 300            # what `make fuzz` runs
     python -m fuzz --seconds 20 --seed 1    # a short, reproducible run

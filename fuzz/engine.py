@@ -25,7 +25,7 @@ from fuzz.harness import FUZZ_LIMITS, InvariantViolation, Verdict, check_documen
 from fuzz.minimize import minimize
 from fuzz.mutations import KINDS, Mutation, apply_all
 from fuzz.seeds import Seed
-from processing.limits import Limits
+from processing.extraction.limits import Limits
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

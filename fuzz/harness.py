@@ -1,8 +1,8 @@
 """The property every input must satisfy, checked on one document at a time.
 
-:func:`check_document` runs :func:`processing.pipeline.process_document` and
+:func:`check_document` runs :func:`processing.extraction.pipeline.run_pipeline` and
 raises :class:`InvariantViolation` unless it returned a well-formed result or
-raised a :class:`~processing.errors.DocumentError` with a documented code,
+raised a :class:`~processing.extraction.errors.DocumentError` with a documented code,
 within the time limit and without writing to stderr. It also reports when
 the pipeline's catch-all turned an unexpected exception into ``corrupt``:
 when that exception was raised in this project's own code it is a bug the
@@ -28,10 +28,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
-from processing.errors import DOCUMENT_ERROR_CODES, DocumentError, ProcessingTimeoutError
-from processing.limits import MIB, Limits
-from processing.models import ProcessingResult
-from processing.pipeline import process_document
+from processing.extraction.errors import DOCUMENT_ERROR_CODES, DocumentError, ProcessingTimeoutError
+from processing.extraction.limits import MIB, Limits
+from processing.extraction.pipeline import run_pipeline
+from processing.extraction.result import ProcessingResult
 
 #: Small limits keep each example fast; any limits are valid for the property.
 FUZZ_LIMITS = Limits(
@@ -100,7 +100,7 @@ def _check_once(data: bytes, limits: Limits) -> tuple[Verdict, str]:
         started = time.monotonic()
         cpu_started = time.process_time()
         try:
-            result: ProcessingResult | None = process_document(data, "fuzz.bin", limits=limits)
+            result: ProcessingResult | None = run_pipeline(data, "fuzz.bin", limits=limits)
             outcome = "completed"
         except DocumentError as exc:
             result = None
@@ -263,7 +263,7 @@ def _capture_stderr() -> Iterator[list[bytes]]:
 @contextlib.contextmanager
 def _capture_parser_failures() -> Iterator[list[tuple[str, bool]]]:
     handler = _ParserFailures()
-    logger = logging.getLogger("processing.pipeline")
+    logger = logging.getLogger("processing.extraction.pipeline")
     level = logger.level
     # The record must be created even where logging is configured quieter.
     if logger.getEffectiveLevel() > logging.WARNING:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import SplitResult, urlsplit
 
-from processing.errors import ProcessingError
+from processing.extraction.errors import ProcessingError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -47,8 +47,8 @@ from notifications.repository import DeliveryRepository, SubscriptionRepository
 from notifications.schedule import RetrySchedule, parse_retry_after
 from notifications.sender import SendResult
 from notifications.signing import webhook_headers
-from processing.errors import ProcessingError
 from processing.events import COMPLETION_TYPES
+from processing.extraction.errors import ProcessingError
 from processing.ports import ConflictError, NotFoundError, QueueStore
 from processing.uploads import Clock
 

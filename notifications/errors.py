@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from processing.errors import DependencyError, ProcessingError
+from processing.extraction.errors import DependencyError, ProcessingError
 
 
 class UnsupportedEventTypeError(ProcessingError):

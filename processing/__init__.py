@@ -2,5 +2,5 @@
 
 Nothing in this package imports Azure. Importing it is cheap: the parsing
 libraries load on first use. The entry point is
-:func:`processing.pipeline.process_document`.
+:func:`processing.extraction.pipeline.run_pipeline`.
 """

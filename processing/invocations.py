@@ -31,7 +31,7 @@ def http_endpoint(handler: HttpHandler) -> Callable[[func.HttpRequest, func.Cont
 
     @functools.wraps(handler, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
     def endpoint(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        from processing.errors import ProcessingError
+        from processing.extraction.errors import ProcessingError
         from processing.webapi import Problem, problem_for
 
         with invocation(context, req.headers.get("traceparent")):

@@ -4,7 +4,7 @@ Each has an Azure implementation and an embedded one in
 :mod:`processing.adapters`; both pass the same contract tests
 (``tests/functional/test_storage_contract.py``), like httpx's transports.
 Implementations raise the errors below, never SDK exceptions, and wrap
-failures of the service itself in :class:`~processing.errors.DependencyError`.
+failures of the service itself in :class:`~processing.extraction.errors.DependencyError`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from processing.errors import ProcessingError
+from processing.extraction.errors import ProcessingError
 
 
 class NotFoundError(ProcessingError):

@@ -26,12 +26,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from processing.errors import (
-    DependencyError,
-    DocumentError,
-    ProcessingError,
-    SourceMissingError,
-)
 from processing.events import (
     BLOB_CREATED,
     DOCUMENT_COMPLETED,
@@ -45,9 +39,15 @@ from processing.events import (
     completion_event_id,
     document_subject,
 )
-from processing.limits import Limits
+from processing.extraction.errors import (
+    DependencyError,
+    DocumentError,
+    ProcessingError,
+    SourceMissingError,
+)
+from processing.extraction.limits import Limits
+from processing.extraction.result import ProcessingResult
 from processing.logcontext import bind
-from processing.models import ProcessingResult
 from processing.ports import BlobStore, ConflictError, EventPublisher, NotFoundError
 from processing.records import DocumentRecord, DocumentRepository, Source, Status, new_document_id
 from processing.tracecontext import child_traceparent
@@ -65,9 +65,9 @@ class LeaseHeldError(DependencyError):
 
 
 def run_pipeline(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
-    from processing.pipeline import process_document  # deferred: parsers load on first use
+    from processing.extraction import pipeline  # deferred: parsers load on first use
 
-    return process_document(data, filename, limits=limits)
+    return pipeline.run_pipeline(data, filename, limits=limits)
 
 
 class DocumentProcessor:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from processing.models import PIPELINE_VERSION
+from processing.extraction.result import PIPELINE_VERSION
 from processing.ports import ConflictError, Entity, NotFoundError, TableStore
 
 DOC_PARTITION = "doc"

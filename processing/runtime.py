@@ -82,7 +82,7 @@ def create_extractor(settings: Settings) -> Extract:
     """The pipeline in isolated worker processes, or in-process when isolation is off."""
     if not settings.isolation:
         return run_pipeline
-    from processing.isolation import IsolatedPipeline
+    from processing.extraction.isolation import IsolatedPipeline
 
     return IsolatedPipeline(settings.isolation_limits)
 

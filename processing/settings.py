@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from processing.limits import MIB, IsolationLimits, Limits
+from processing.extraction.limits import MIB, IsolationLimits, Limits
 
 # Storage: the Functions host's own setting decides, as in every Functions app.
 STORAGE = "AzureWebJobsStorage"
@@ -39,7 +39,7 @@ MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
 PROCESSING_LEASE_SECONDS = "PROCESSING_LEASE_SECONDS"
 PROCESSING_TIMEOUT_SECONDS = "PROCESSING_TIMEOUT_SECONDS"
 
-# Limits on untrusted documents (processing/limits.py has the defaults).
+# Limits on untrusted documents (processing/extraction/limits.py has the defaults).
 MAX_PAGES = "MAX_PAGES"
 MAX_TEXT_CHARS = "MAX_TEXT_CHARS"
 MAX_ANALYSIS_CHARS = "MAX_ANALYSIS_CHARS"
@@ -49,7 +49,7 @@ DOCX_MAX_UNCOMPRESSED_BYTES = "DOCX_MAX_UNCOMPRESSED_BYTES"
 DOCX_MAX_PART_BYTES = "DOCX_MAX_PART_BYTES"
 DOCX_MAX_RATIO = "DOCX_MAX_RATIO"
 
-# Isolated parsing (processing/isolation.py).
+# Isolated parsing (processing/extraction/isolation.py).
 PROCESSING_ISOLATION = "PROCESSING_ISOLATION"
 PROCESSING_WORKERS = "PROCESSING_WORKERS"
 PROCESSING_MEMORY_MB = "PROCESSING_MEMORY_MB"

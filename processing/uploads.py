@@ -15,9 +15,9 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from processing.detect import detect_type
-from processing.errors import DependencyError, EmptyDocumentError, TooLargeError
 from processing.events import DOCUMENT_UPLOADED, OutboundEvent, document_subject
+from processing.extraction.detect import detect_type
+from processing.extraction.errors import DependencyError, EmptyDocumentError, TooLargeError
 from processing.logcontext import bind
 from processing.ports import BlobStore, EventPublisher
 from processing.records import DocumentRecord, DocumentRepository, Source, Status, new_document_id

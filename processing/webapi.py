@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from processing.errors import DependencyError, ProcessingError
+from processing.extraction.errors import DependencyError, ProcessingError
 
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_PAGE_SIZE = 50

@@ -13,7 +13,7 @@ Service errors never escape as SDK exceptions: missing things become
 :class:`~processing.ports.ConflictError`, requests the service refuses as
 malformed :class:`~processing.adapters.validation.InvalidValueError`, and
 everything else (network, timeouts, throttling, 5xx, authentication)
-:class:`~processing.errors.DependencyError`, which callers may retry.
+:class:`~processing.extraction.errors.DependencyError`, which callers may retry.
 """
 
 # Every Azure import here is deferred to first use: cold start of the function app.
@@ -41,7 +41,7 @@ from processing.adapters.validation import (
     check_visibility,
     normalize_entity,
 )
-from processing.errors import DependencyError, ProcessingError
+from processing.extraction.errors import DependencyError, ProcessingError
 from processing.ports import BlobInfo, ConflictError, Entity, NotFoundError, QueueMessage
 from processing.settings import SettingsError
 

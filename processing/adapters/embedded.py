@@ -50,7 +50,7 @@ from processing.adapters.validation import (
     normalize_entity,
     split_blob_path,
 )
-from processing.errors import DependencyError
+from processing.extraction.errors import DependencyError
 from processing.ports import BlobInfo, ConflictError, Entity, NotFoundError, QueueMessage
 
 DATABASE_NAME = "store.sqlite3"

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from processing.errors import DependencyError
+from processing.extraction.errors import DependencyError
 
 if TYPE_CHECKING:
     from azure.eventgrid import EventGridPublisherClient

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from processing.errors import ProcessingError
+from processing.extraction.errors import ProcessingError
 
 
 class InvalidValueError(ProcessingError, ValueError):

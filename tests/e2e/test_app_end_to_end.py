@@ -23,7 +23,7 @@ from tests.e2e.apphost import ROOT, TOPIC_KEY, AppHost, wait_for
 
 pytestmark = pytest.mark.e2e
 
-RESULT_SCHEMA = json.loads((ROOT / "processing/schema/result.schema.json").read_text())
+RESULT_SCHEMA = json.loads((ROOT / "processing/extraction/schema/result.schema.json").read_text())
 DOCUMENT_TEXT = [
     "Quarterly report for ACME Ltd, issued on 14 March 2026.",
     "Revenue grew 12.5% to $1,250,000 compared with the previous quarter.",

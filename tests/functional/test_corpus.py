@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from processing.errors import DOCUMENT_ERROR_CODES, DocumentError
-from processing.pipeline import process_document
+from processing.extraction.errors import DOCUMENT_ERROR_CODES, DocumentError
+from processing.extraction.pipeline import run_pipeline
 
 pytestmark = pytest.mark.corpus
 
@@ -25,7 +25,7 @@ def test_every_corpus_file_gives_text_or_a_documented_code(corpus_dir: Path) -> 
     outcomes: dict[str, str] = {}
     for path in corpus_files(corpus_dir):
         try:
-            result = process_document(path.read_bytes(), path.name)
+            result = run_pipeline(path.read_bytes(), path.name)
         except DocumentError as exc:
             assert exc.code in DOCUMENT_ERROR_CODES, (path.name, exc.code)
             outcomes[path.name] = exc.code

@@ -91,11 +91,11 @@ def test_importing_the_app_loads_no_parser_and_no_storage_sdk() -> None:
 def test_pure_core_modules_import_no_azure() -> None:
     """The pipeline and its models stay free of Azure imports (ports and adapters)."""
     core = [
-        "processing/pipeline.py",
-        "processing/models.py",
-        "processing/errors.py",
-        "processing/limits.py",
-        "processing/detect.py",
+        "processing/extraction/pipeline.py",
+        "processing/extraction/result.py",
+        "processing/extraction/errors.py",
+        "processing/extraction/limits.py",
+        "processing/extraction/detect.py",
         "processing/ports.py",
         "processing/processor.py",
         "processing/uploads.py",

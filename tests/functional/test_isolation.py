@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from processing.errors import DocumentError
-from processing.isolation import IsolatedPipeline
-from processing.limits import MIB, IsolationLimits, Limits
+from processing.extraction.errors import DocumentError
+from processing.extraction.isolation import IsolatedPipeline
+from processing.extraction.limits import MIB, IsolationLimits, Limits
 
 TEXT = b"A normal document about the 14 March 2026 budget meeting of the board.\n"
 

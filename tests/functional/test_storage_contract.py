@@ -35,7 +35,7 @@ from processing.adapters.embedded import (
 )
 from processing.adapters.factory import Stores
 from processing.adapters.validation import InvalidNameError, InvalidValueError
-from processing.errors import DependencyError
+from processing.extraction.errors import DependencyError
 from processing.ports import BlobStore, ConflictError, NotFoundError, QueueStore, TableStore
 from tests.azurite import Azurite, free_ports
 

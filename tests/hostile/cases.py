@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from processing.errors import DocumentError
-from processing.limits import Limits
-from processing.models import ProcessingResult
+from processing.extraction.errors import DocumentError
+from processing.extraction.limits import Limits
+from processing.extraction.result import ProcessingResult
 from tests.builders import hostile
 from tests.builders.docx_files import billion_laughs_document as billion_laughs
 from tests.builders.docx_files import docx_package, forge_declared_size, paragraph

@@ -119,12 +119,12 @@ def _build(name: str, path: str) -> int:
 def _run(name: str, path: str) -> int:
     import importlib
 
-    from processing.errors import DocumentError
-    from processing.isolation import _PRELOAD
+    from processing.extraction.errors import DocumentError
+    from processing.extraction.isolation import _PRELOAD
 
     for module in _PRELOAD:
         importlib.import_module(module)
-    from processing.pipeline import process_document
+    from processing.extraction.pipeline import process_document
 
     case = _case(name)
     data = Path(path).read_bytes()

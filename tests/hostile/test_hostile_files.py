@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from processing.errors import LimitsExceededError
-from processing.isolation import IsolatedPipeline
-from processing.limits import MIB, IsolationLimits, Limits
-from processing.pipeline import process_document
+from processing.extraction.errors import LimitsExceededError
+from processing.extraction.isolation import IsolatedPipeline
+from processing.extraction.limits import MIB, IsolationLimits, Limits
+from processing.extraction.pipeline import run_pipeline
 from tests.builders.docx_files import docx_package, paragraph
 from tests.hostile.cases import CASES, HostileCase, problems, run_case
 
@@ -65,4 +65,4 @@ def test_zip_entry_limit_is_checked_before_any_zip_directory_is_built(
 
     monkeypatch.setattr(zipfile, "ZipFile", refuse)
     with pytest.raises(LimitsExceededError):
-        process_document(data, "entries.docx", limits=Limits(max_zip_entries=20))
+        run_pipeline(data, "entries.docx", limits=Limits(max_zip_entries=20))

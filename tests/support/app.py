@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from processing.adapters.factory import Stores, create_stores
-from processing.errors import DependencyError
+from processing.extraction.errors import DependencyError
 from processing.processor import Extract, run_pipeline
 from processing.runtime import Services, build_services
 from processing.settings import Settings, StorageSettings

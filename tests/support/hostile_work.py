@@ -7,8 +7,8 @@ import signal
 import time
 from typing import Any
 
-from processing.limits import Limits
-from processing.pipeline import process_document
+from processing.extraction.limits import Limits
+from processing.extraction.pipeline import run_pipeline
 
 
 def misbehave(data: bytes, filename: str | None, *, limits: Limits) -> Any:
@@ -26,4 +26,4 @@ def misbehave(data: bytes, filename: str | None, *, limits: Limits) -> Any:
             hoard.append(bytearray(64 * 1024 * 1024))
     if command == b"CRASH":  # a segfault in a C extension
         os.kill(os.getpid(), signal.SIGSEGV)
-    return process_document(data, filename, limits=limits)
+    return run_pipeline(data, filename, limits=limits)

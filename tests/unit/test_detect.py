@@ -8,9 +8,13 @@ import zipfile
 
 import pytest
 
-from processing.detect import detect_type
-from processing.errors import CorruptDocumentError, EmptyDocumentError, UnsupportedTypeError
-from processing.models import DocumentType
+from processing.extraction.detect import detect_type
+from processing.extraction.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    UnsupportedTypeError,
+)
+from processing.extraction.result import DocumentType
 
 
 def _zip(parts: dict[str, bytes]) -> bytes:
@@ -44,12 +48,12 @@ def test_zip_without_word_document_part_is_unsupported() -> None:
 
 
 def test_truncated_docx_is_detected_as_docx_and_fails_extraction_as_corrupt() -> None:
-    from processing.pipeline import process_document
+    from processing.extraction.pipeline import run_pipeline
 
     data = _zip({"word/document.xml": b"<w:document/>" * 100})[:60]
     assert detect_type(data) is DocumentType.DOCX
     with pytest.raises(CorruptDocumentError):
-        process_document(data, "x.docx")
+        run_pipeline(data, "x.docx")
 
 
 def test_executable_is_unsupported_whatever_its_name() -> None:

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from processing.errors import (
+from processing.extraction.errors import (
     CorruptDocumentError,
     DocumentError,
     EncryptedDocumentError,
     LimitsExceededError,
     ProcessingTimeoutError,
 )
-from processing.extractors.docx import TITLE_LEVEL, extract_docx
-from processing.limits import MIB, Deadline, Limits
-from processing.models import Extraction
+from processing.extraction.extractors.docx import TITLE_LEVEL, extract_docx
+from processing.extraction.limits import MIB, Deadline, Limits
+from processing.extraction.result import Extraction
 from tests.builders.docx_files import (
     W_STRICT_NS,
     app_properties,

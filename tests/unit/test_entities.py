@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processing.analysis.entities import (
+from processing.extraction.analysis.entities import (
     TYPE_PRIORITY,
     EntityRecognizer,
     default_recognizer,
@@ -19,7 +19,7 @@ from processing.analysis.entities import (
     resolve_overlaps,
     set_default_recognizer,
 )
-from processing.analysis.recognizers import (
+from processing.extraction.analysis.recognizers import (
     DateRecognizer,
     EmailRecognizer,
     IbanRecognizer,
@@ -32,11 +32,11 @@ from processing.analysis.recognizers import (
     UrlRecognizer,
     builtin_recognizers,
 )
-from processing.analysis.recognizers.amounts import parse_amount
-from processing.analysis.recognizers.banking import mask_card_number
-from processing.errors import UnsupportedTypeError
-from processing.extractors.text import decode_text
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.amounts import parse_amount
+from processing.extraction.analysis.recognizers.banking import mask_card_number
+from processing.extraction.errors import UnsupportedTypeError
+from processing.extraction.extractors.text import decode_text
+from processing.extraction.result import Entity
 
 
 def found(text: str, entity_type: str | None = None) -> list[tuple[str, str, str]]:

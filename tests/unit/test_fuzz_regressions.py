@@ -14,24 +14,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import processing.pipeline
+import processing.extraction.pipeline
 from fuzz import harness
 from fuzz.engine import mutation_strategy
 from fuzz.harness import FUZZ_LIMITS, InvariantViolation, check_document, check_result
 from fuzz.minimize import minimize
 from fuzz.mutations import Mutation, apply, apply_all
 from fuzz.seeds import generated_seeds, load_seeds
-from processing.errors import (
+from processing.extraction.errors import (
     DocumentError,
     LimitsExceededError,
     ProcessingTimeoutError,
     SourceMissingError,
 )
-from processing.extractors import text as text_module
-from processing.isolation import IsolatedPipeline
-from processing.limits import MIB, IsolationLimits, Limits
-from processing.models import DocumentInfo, DocumentMetadata, Page, ProcessingResult
-from processing.pipeline import process_document
+from processing.extraction.extractors import text as text_module
+from processing.extraction.isolation import IsolatedPipeline
+from processing.extraction.limits import MIB, IsolationLimits, Limits
+from processing.extraction.pipeline import run_pipeline
+from processing.extraction.result import DocumentInfo, DocumentMetadata, Page, ProcessingResult
 from tests.builders.docx_files import docx_package, paragraph
 from tests.builders.hostile import (
     deeply_nested_pdf,
@@ -81,8 +81,8 @@ def test_fuzzed_pdf_gives_the_same_result_every_time() -> None:
 def test_pdf_parser_warnings_quote_objects_without_memory_addresses() -> None:
     data = serialise_pdf(text_page_objects(), fallback=True)
 
-    first = process_document(data, "x.pdf")
-    second = process_document(data, "x.pdf")
+    first = run_pipeline(data, "x.pdf")
+    second = run_pipeline(data, "x.pdf")
 
     messages = [warning.message for warning in first.warnings]
     assert "pypdf: Root found at IndirectObject(1, 0)" in messages
@@ -114,7 +114,7 @@ def test_pypdf_logging_deep_inside_a_recursion_writes_nothing_to_stderr(
     dictionaries nested 100,000 deep writes 16,583 such lines for one document."""
     data = deeply_nested_pdf(900, kind="dict", where="content", fallback=True)
     with pytest.raises(DocumentError):
-        process_document(data, "nested.pdf")
+        run_pipeline(data, "nested.pdf")
     assert capfd.readouterr().err == ""
 
 
@@ -128,7 +128,7 @@ def test_a_pypdf_record_with_bad_format_arguments_writes_nothing_to_stderr(
         looping_xref_pdf(fallback=True), Mutation("duplicate", position=78, length=424), []
     )
     with pytest.raises(DocumentError) as failure:  # pypdf cannot read it either
-        process_document(data, "xref.pdf")
+        run_pipeline(data, "xref.pdf")
     assert failure.value.code == "corrupt"
     assert capfd.readouterr().err == ""
 
@@ -156,7 +156,7 @@ def test_an_exception_escaping_the_pipeline_is_a_violation(
     def escape(*_args: object, **_kwargs: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(harness, "process_document", escape)
+    monkeypatch.setattr(harness, "run_pipeline", escape)
     with pytest.raises(InvariantViolation) as caught:
         check_document(b"hello")
     assert caught.value.kind == "escaped"
@@ -169,7 +169,7 @@ def test_a_document_error_with_an_undocumented_code_is_a_violation(
     def missing(*_args: object, **_kwargs: object) -> None:
         raise SourceMissingError("gone")
 
-    monkeypatch.setattr(harness, "process_document", missing)
+    monkeypatch.setattr(harness, "run_pipeline", missing)
     with pytest.raises(InvariantViolation) as caught:
         check_document(b"hello")
     assert caught.value.kind == "bad_error"
@@ -182,10 +182,10 @@ def test_a_result_that_changes_between_runs_is_a_violation(
 
     def drifting(data: bytes, filename: str | None, *, limits: object) -> ProcessingResult:
         calls.append(1)
-        result = process_document(data, filename)
+        result = run_pipeline(data, filename)
         return dataclasses.replace(result, text=f"{result.text} {len(calls)}")
 
-    monkeypatch.setattr(harness, "process_document", drifting)
+    monkeypatch.setattr(harness, "run_pipeline", drifting)
     assert check_document(b"same bytes").outcome == "completed"
     with pytest.raises(InvariantViolation) as caught:
         check_document(b"same bytes", repeat=True)
@@ -203,9 +203,9 @@ def test_a_document_timing_out_in_only_one_of_two_runs_is_not_nondeterminism(
         calls.append(1)
         if len(calls) == 1:
             raise ProcessingTimeoutError("took too long this time")
-        return process_document(data, filename)
+        return run_pipeline(data, filename)
 
-    monkeypatch.setattr(harness, "process_document", slow_once)
+    monkeypatch.setattr(harness, "run_pipeline", slow_once)
     assert check_document(b"same bytes", repeat=True).outcome == "timeout"
 
 
@@ -249,7 +249,7 @@ def test_an_exception_from_outside_the_project_is_masked_but_not_blamed_on_it(
     def third_party(_data: bytes) -> object:
         raise IndexError("a parser bug")
 
-    monkeypatch.setattr(processing.pipeline, "detect_type", third_party)
+    monkeypatch.setattr(processing.extraction.pipeline, "detect_type", third_party)
     verdict = check_document(b"plain text")
     assert verdict.outcome == "corrupt"
     assert verdict.masked is not None

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from processing.analysis import keywords as keywords_module
-from processing.analysis.keywords import SAMPLE_CHARS, extract_keywords
+from processing.extraction.analysis import keywords as keywords_module
+from processing.extraction.analysis.keywords import SAMPLE_CHARS, extract_keywords
 
 SOLAR = (
     "Solar panels convert sunlight into electricity. Solar Panels are cheap today. "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from processing.errors import (
+from processing.extraction.errors import (
     CorruptDocumentError,
     DocumentError,
     EmptyDocumentError,
@@ -20,10 +20,10 @@ from processing.errors import (
     LimitsExceededError,
     ProcessingTimeoutError,
 )
-from processing.extractors import pdf as pdf_module
-from processing.extractors.pdf import PAGE_SEPARATOR, extract_pdf, parse_pdf_date
-from processing.limits import Deadline, Limits
-from processing.models import Extraction
+from processing.extraction.extractors import pdf as pdf_module
+from processing.extraction.extractors.pdf import PAGE_SEPARATOR, extract_pdf, parse_pdf_date
+from processing.extraction.limits import Deadline, Limits
+from processing.extraction.result import Extraction
 from tests.builders.pdfs import (
     SAMPLE_PDF_DATE,
     build_minimal_pdf,
@@ -319,8 +319,8 @@ def test_a_fresh_process_prints_nothing_on_stderr_during_the_fallback() -> None:
     """Without logging configured, Python prints warnings to stderr; pypdf's must not get there."""
     script = textwrap.dedent(
         f"""
-        from processing.extractors.pdf import extract_pdf
-        from processing.limits import Deadline, Limits
+        from processing.extraction.extractors.pdf import extract_pdf
+        from processing.extraction.limits import Deadline, Limits
         from tests.builders.pdfs import build_minimal_pdf
 
         data = build_minimal_pdf([["Hello"]], leading_junk={HEADER_JUNK!r})

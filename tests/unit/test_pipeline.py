@@ -10,14 +10,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from processing.errors import DOCUMENT_ERROR_CODES, DocumentError
-from processing.limits import Limits
-from processing.pipeline import process_document
+from processing.extraction.errors import DOCUMENT_ERROR_CODES, DocumentError
+from processing.extraction.limits import Limits
+from processing.extraction.pipeline import run_pipeline
 from tests.builders.docx_files import core_properties, docx_package, paragraph
 from tests.builders.pdfs import build_reportlab_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "processing/schema/result.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "processing/extraction/schema/result.schema.json").read_text())
 
 PARAGRAPHS = [
     "The board met on 14 March 2026 to review the annual budget of $2,400,000.",
@@ -29,7 +29,7 @@ PARAGRAPHS = [
 
 def test_pdf_result_matches_the_schema_with_pages_and_entities() -> None:
     pdf = build_reportlab_pdf([PARAGRAPHS[:2], PARAGRAPHS[2:]], title="Budget", author="Ann")
-    result = process_document(pdf, "budget.pdf")
+    result = run_pipeline(pdf, "budget.pdf")
     document = result.to_dict()
     jsonschema.validate(document, SCHEMA)
     assert document["document"]["content_type"] == "application/pdf"
@@ -54,7 +54,7 @@ def test_docx_result_has_headings_and_metadata() -> None:
         + paragraph(PARAGRAPHS[1]),
         core=core_properties(title="Review"),
     )
-    result = process_document(docx, "review.docx")
+    result = run_pipeline(docx, "review.docx")
     jsonschema.validate(result.to_dict(), SCHEMA)
     assert result.metadata.title == "Review"
     [heading] = result.headings
@@ -64,7 +64,7 @@ def test_docx_result_has_headings_and_metadata() -> None:
 
 def test_text_result_reports_encoding_and_word_count() -> None:
     data = codecs.BOM_UTF16_LE + " ".join(PARAGRAPHS).encode("utf-16-le")
-    result = process_document(data, "notes.txt")
+    result = run_pipeline(data, "notes.txt")
     jsonschema.validate(result.to_dict(), SCHEMA)
     assert result.metadata.encoding == "utf-16-le"
     assert result.metadata.word_count == len(" ".join(PARAGRAPHS).split())
@@ -81,26 +81,26 @@ def test_text_result_reports_encoding_and_word_count() -> None:
 )
 def test_bad_documents_fail_with_their_code(data: bytes, code: str) -> None:
     with pytest.raises(DocumentError) as info:
-        process_document(data, "x")
+        run_pipeline(data, "x")
     assert info.value.code == code
 
 
 def test_too_large_is_refused_before_parsing() -> None:
     with pytest.raises(DocumentError) as info:
-        process_document(b"x" * 2000, "x.txt", limits=Limits(max_document_bytes=1000))
+        run_pipeline(b"x" * 2000, "x.txt", limits=Limits(max_document_bytes=1000))
     assert info.value.code == "too_large"
 
 
 def test_analysis_is_bounded_with_a_warning() -> None:
     text = (" ".join(PARAGRAPHS) + "\n") * 50
-    result = process_document(text.encode(), "long.txt", limits=Limits(max_analysis_chars=500))
+    result = run_pipeline(text.encode(), "long.txt", limits=Limits(max_analysis_chars=500))
     assert "analysis_truncated" in {w.code for w in result.warnings}
     assert all(e.end <= 500 for e in result.entities)
 
 
 def test_entity_count_is_capped_with_a_warning() -> None:
     text = " ".join(f"user{i}@example.org" for i in range(50))
-    result = process_document(text.encode(), "emails.txt", limits=Limits(max_entities=10))
+    result = run_pipeline(text.encode(), "emails.txt", limits=Limits(max_entities=10))
     assert len(result.entities) == 10
     assert "entities_truncated" in {w.code for w in result.warnings}
 
@@ -111,6 +111,6 @@ def test_random_bytes_never_raise_anything_but_document_errors() -> None:
     for _ in range(60):
         data = rng.choice(prefixes) + rng.randbytes(rng.randint(1, 2048))
         try:
-            process_document(data, "fuzz")
+            run_pipeline(data, "fuzz")
         except DocumentError as exc:
             assert exc.code in DOCUMENT_ERROR_CODES

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from processing.errors import CorruptDocumentError
 from processing.events import (
     BLOB_CREATED,
     DOCUMENT_COMPLETED,
@@ -17,8 +16,9 @@ from processing.events import (
     InvalidEventError,
     completion_event_id,
 )
-from processing.limits import Limits
-from processing.models import ProcessingResult
+from processing.extraction.errors import CorruptDocumentError
+from processing.extraction.limits import Limits
+from processing.extraction.result import ProcessingResult
 from processing.processor import LeaseHeldError, run_pipeline
 from processing.records import Status
 from processing.runtime import Services

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processing.analysis.sentences import (
+from processing.extraction.analysis.sentences import (
     clean_sentence,
     has_final_punctuation,
     split_sentences,

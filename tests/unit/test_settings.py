@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from processing import settings as settings_module
-from processing.limits import MIB, Limits
+from processing.extraction.limits import MIB, Limits
 from processing.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,7 +26,7 @@ from processing.adapters.validation import (
     check_table_name,
     split_blob_path,
 )
-from processing.errors import DependencyError
+from processing.extraction.errors import DependencyError
 from processing.ports import ConflictError, NotFoundError
 from processing.settings import SettingsError, StorageSettings
 

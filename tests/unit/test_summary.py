@@ -13,15 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processing.analysis import summary as summary_module
-from processing.analysis.sentences import clean_sentence
-from processing.analysis.summary import (
+from processing.extraction.analysis import summary as summary_module
+from processing.extraction.analysis.sentences import clean_sentence
+from processing.extraction.analysis.summary import (
     CHARS_PER_SENTENCE,
     MAX_CANDIDATES,
     MAX_SENTENCE_CHARS,
     summarize,
 )
-from processing.models import Summary
+from processing.extraction.result import Summary
 
 SOLAR = [
     "Solar panels convert sunlight into electricity for homes and businesses.",
@@ -116,7 +116,7 @@ def test_summary_does_not_depend_on_hash_seed() -> None:
     """Set iteration order changes with PYTHONHASHSEED; the summary must not."""
     script = (
         "import json, sys\n"
-        "from processing.analysis.summary import summarize\n"
+        "from processing.extraction.analysis.summary import summarize\n"
         "s = summarize(sys.stdin.read(), max_sentences=3)\n"
         "print(json.dumps([[x.start, x.end] for x in s.sentences]))\n"
     )

@@ -6,8 +6,8 @@ import codecs
 
 import pytest
 
-from processing.errors import UnsupportedTypeError
-from processing.extractors.text import decode_text, extract_text
+from processing.extraction.errors import UnsupportedTypeError
+from processing.extraction.extractors.text import decode_text, extract_text
 
 SAMPLE = "Zoë's café\nsecond line"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from processing.errors import EmptyDocumentError, TooLargeError, UnsupportedTypeError
 from processing.events import DOCUMENT_UPLOADED
-from processing.limits import Limits
+from processing.extraction.errors import EmptyDocumentError, TooLargeError, UnsupportedTypeError
+from processing.extraction.limits import Limits
 from processing.records import Status
 from processing.uploads import sanitize_filename
 from tests.support.app import RecordingPublisher, embedded_services

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from processing.errors import DependencyError, EmptyDocumentError, TooLargeError
+from processing.extraction.errors import DependencyError, EmptyDocumentError, TooLargeError
 from processing.webapi import RequestError, decode_upload, page_params, problem_for
 
 LIMIT = 1024 * 1024

@@ -1,6 +1,6 @@
 """Errors raised by the processing core.
 
-Every failure that leaves :func:`processing.pipeline.process_document` is one of
+Every failure that leaves :func:`processing.extraction.pipeline.run_pipeline` is one of
 these, each with a stable ``code`` that callers map to statuses, HTTP problems
 and events.
 

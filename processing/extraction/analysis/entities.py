@@ -1,6 +1,6 @@
 """Entity recognition: a composite of small, offline, deterministic recognisers.
 
-The built-in recognisers (``processing.analysis.recognizers``) find emails,
+The built-in recognisers (``processing.extraction.analysis.recognizers``) find emails,
 URLs, phone numbers, dates, money, percentages, IBANs, payment cards and IP
 addresses. They favour precision over recall: every match is validated
 (checksums, calendars, the ``ipaddress`` module, phone metadata), and a
@@ -32,7 +32,7 @@ then installs it once::
 and :func:`recognize_entities`, which the pipeline calls, uses it without any
 change to callers. Types missing from :data:`TYPE_PRIORITY` rank after the
 built-in ones, so deterministic matches keep winning overlaps. A cloud backend
-should raise :class:`~processing.errors.DependencyError` when the service fails,
+should raise :class:`~processing.extraction.errors.DependencyError` when the service fails,
 so the caller can retry.
 """
 
@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from processing.analysis.recognizers import Recognizer, builtin_recognizers
-from processing.models import Entity
+from processing.extraction.analysis.recognizers import Recognizer, builtin_recognizers
+from processing.extraction.result import Entity
 
 __all__ = [
     "TYPE_PRIORITY",

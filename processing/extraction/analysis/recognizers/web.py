@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from processing.analysis.recognizers.scanning import finditer_in, needle_windows
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.scanning import finditer_in, needle_windows
+from processing.extraction.result import Entity
 
 # ASCII only, dot-separated atoms: no leading, trailing or doubled dots. The
 # lookbehind makes a match start only where a local part can start, which keeps

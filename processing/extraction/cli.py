@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from processing.errors import DocumentError
-from processing.limits import Limits
-from processing.models import ProcessingResult
+from processing.extraction.errors import DocumentError
+from processing.extraction.limits import Limits
+from processing.extraction.result import ProcessingResult
 
 Processor = Callable[..., ProcessingResult]
 
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: error: no files to process", file=sys.stderr)
         return EXIT_USAGE
 
-    from processing.pipeline import process_document  # deferred: keeps --help instant
+    from processing.extraction.pipeline import run_pipeline  # deferred: keeps --help instant
 
     limits = Limits(timeout_seconds=args.timeout)
     show_progress = any(Path(p).is_dir() for p in args.paths) and not args.no_progress
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = 0
     with _Progress(len(files), sys.stderr, enabled=show_progress) as progress:
         for path in files:
-            record = _process_file(path, process_document, limits, with_text=not args.no_text)
+            record = _process_file(path, run_pipeline, limits, with_text=not args.no_text)
             failed += "error" in record
             _write(record, indent=indent, single=single)
             progress.advance(path.name)

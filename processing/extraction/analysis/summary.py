@@ -30,14 +30,14 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import chain, filterfalse
 
-from processing.analysis.sentences import (
+from processing.extraction.analysis.sentences import (
     Span,
     clean_sentence,
     has_final_punctuation,
     split_sentences,
 )
-from processing.analysis.stopwords import ENGLISH_STOPWORDS
-from processing.models import Summary, SummarySentence
+from processing.extraction.analysis.stopwords import ENGLISH_STOPWORDS
+from processing.extraction.result import Summary, SummarySentence
 
 #: Most sentences scored in the selection step, whatever the document's size.
 MAX_CANDIDATES = 60

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from processing.errors import ProcessingTimeoutError
+from processing.extraction.errors import ProcessingTimeoutError
 
 MIB = 1024 * 1024
 
@@ -50,8 +50,8 @@ class IsolationLimits:
     workers: int = 2
     #: Replace a worker after this many documents, bounding slow leaks in C parsers.
     max_documents_per_worker: int = 200
-    #: What a worker runs, as ``module:function`` with process_document's signature.
-    target: str = "processing.pipeline:process_document"
+    #: What a worker runs, as ``module:function`` with run_pipeline's signature.
+    target: str = "processing.extraction.pipeline:run_pipeline"
 
 
 class Deadline:

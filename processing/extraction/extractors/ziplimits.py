@@ -17,8 +17,12 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 
-from processing.errors import CorruptDocumentError, EncryptedDocumentError, LimitsExceededError
-from processing.limits import Limits
+from processing.extraction.errors import (
+    CorruptDocumentError,
+    EncryptedDocumentError,
+    LimitsExceededError,
+)
+from processing.extraction.limits import Limits
 
 _EOCD = struct.Struct("<4s4H2LH")
 _EOCD_SIGNATURE = b"PK\x05\x06"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from processing.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.result import Entity
 
 # A cheap pre-filter: a maximal run of digit groups joined by single
 # separators, as phone numbers are written. ``phonenumbers`` only ever sees

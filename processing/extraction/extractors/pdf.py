@@ -14,7 +14,7 @@ password fails with ``encrypted``.
 
 Text. Pages are joined with :data:`PAGE_SEPARATOR` (a blank line, so sentence
 splitting and summaries treat a page break as a paragraph break); each
-:class:`~processing.models.Page` span covers its page's text only, never the
+:class:`~processing.extraction.result.Page` span covers its page's text only, never the
 separator. An empty page adds no separator and has ``start == end``, so a
 scan's text is ``""``. Line breaks become ``\\n``; PDFium's end-of-line
 hyphen marker (U+FFFE) is removed, rejoining the word (``im-\nportant`` is
@@ -42,7 +42,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from processing.errors import (
+from processing.extraction.errors import (
     CorruptDocumentError,
     DocumentError,
     EmptyDocumentError,
@@ -50,8 +50,8 @@ from processing.errors import (
     LimitsExceededError,
     ProcessingTimeoutError,
 )
-from processing.limits import Deadline, Limits
-from processing.models import DocumentMetadata, Extraction, Page, ProcessingWarning
+from processing.extraction.limits import Deadline, Limits
+from processing.extraction.result import DocumentMetadata, Extraction, Page, ProcessingWarning
 
 if TYPE_CHECKING:
     from pypdf import PdfReader

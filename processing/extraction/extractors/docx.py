@@ -1,7 +1,7 @@
 """DOCX extraction: WordprocessingML walked in document order with a hardened parser.
 
 The package is checked against the ZIP limits before any XML is parsed (see
-:mod:`processing.extractors.ziplimits`). Parts are then inflated in bounded
+:mod:`processing.extraction.extractors.ziplimits`). Parts are then inflated in bounded
 chunks and fed to an lxml pull parser that resolves no entities, loads no
 external DTD, reaches no network and keeps libxml2's size limits; a part with
 an internal DTD is rejected outright, since Word never writes one. The body is
@@ -27,10 +27,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
-from processing.errors import CorruptDocumentError, LimitsExceededError
-from processing.extractors.ziplimits import iter_part_chunks, open_archive
-from processing.limits import Deadline, Limits
-from processing.models import DocumentMetadata, Extraction, Heading
+from processing.extraction.errors import CorruptDocumentError, LimitsExceededError
+from processing.extraction.extractors.ziplimits import iter_part_chunks, open_archive
+from processing.extraction.limits import Deadline, Limits
+from processing.extraction.result import DocumentMetadata, Extraction, Heading
 
 if TYPE_CHECKING:
     from lxml.etree import _Element

@@ -1,18 +1,18 @@
 """The built-in, offline entity recognisers, one module per family.
 
-Each recogniser satisfies :class:`~processing.analysis.recognizers.base.Recognizer`;
-``processing.analysis.entities`` composes them and resolves overlaps.
+Each recogniser satisfies :class:`~processing.extraction.analysis.recognizers.base.Recognizer`;
+``processing.extraction.analysis.entities`` composes them and resolves overlaps.
 """
 
 from __future__ import annotations
 
-from processing.analysis.recognizers.amounts import MoneyRecognizer, PercentRecognizer
-from processing.analysis.recognizers.banking import IbanRecognizer, PaymentCardRecognizer
-from processing.analysis.recognizers.base import Recognizer
-from processing.analysis.recognizers.dates import DateRecognizer
-from processing.analysis.recognizers.network import IpAddressRecognizer
-from processing.analysis.recognizers.phone import PhoneRecognizer
-from processing.analysis.recognizers.web import EmailRecognizer, UrlRecognizer
+from processing.extraction.analysis.recognizers.amounts import MoneyRecognizer, PercentRecognizer
+from processing.extraction.analysis.recognizers.banking import IbanRecognizer, PaymentCardRecognizer
+from processing.extraction.analysis.recognizers.base import Recognizer
+from processing.extraction.analysis.recognizers.dates import DateRecognizer
+from processing.extraction.analysis.recognizers.network import IpAddressRecognizer
+from processing.extraction.analysis.recognizers.phone import PhoneRecognizer
+from processing.extraction.analysis.recognizers.web import EmailRecognizer, UrlRecognizer
 
 __all__ = [
     "DateRecognizer",

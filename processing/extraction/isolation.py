@@ -8,7 +8,7 @@ that hangs, dies or exceeds a limit is killed and replaced; that document
 fails with ``timeout`` or ``limits_exceeded``, and the host process and the
 other workers carry on.
 
-Workers are fresh interpreters (``python -m processing.isolation``) that
+Workers are fresh interpreters (``python -m processing.extraction.isolation``) that
 import the parsers once and are reused across documents, so isolation costs a
 pipe round trip per document rather than a process start. They are plain
 subprocesses, not ``multiprocessing`` children, so they never re-import the
@@ -30,21 +30,28 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from processing.errors import (
+from processing.extraction.errors import (
     DependencyError,
     DocumentError,
     LimitsExceededError,
     ProcessingTimeoutError,
     document_error_from_code,
 )
-from processing.limits import IsolationLimits, Limits
-from processing.models import ProcessingResult
+from processing.extraction.limits import IsolationLimits, Limits
+from processing.extraction.result import ProcessingResult
 
 log = logging.getLogger(__name__)
 
 # Imported by each worker before it takes work, so the first document is fast.
-_PRELOAD = ("processing.pipeline", "pypdfium2", "pypdf", "lxml.etree", "phonenumbers", "yake")
-_ROOT = Path(__file__).resolve().parents[1]
+_PRELOAD = (
+    "processing.extraction.pipeline",
+    "pypdfium2",
+    "pypdf",
+    "lxml.etree",
+    "phonenumbers",
+    "yake",
+)
+_ROOT = Path(__file__).resolve().parents[2]
 READY = ("ready", None, None)
 # A new worker's imports may take a while on a cold, busy instance.
 _STARTUP_SECONDS = 60.0
@@ -53,7 +60,7 @@ _TRANSFER_SECONDS = 2.0
 
 
 class IsolatedPipeline:
-    """``process_document`` in a pool of limited worker processes.
+    """``run_pipeline`` in a pool of limited worker processes.
 
     Callable like :data:`processing.processor.Extract`; thread-safe (the Functions
     host runs several invocations per process).
@@ -126,7 +133,7 @@ class _Worker:
             [
                 sys.executable,
                 "-m",
-                "processing.isolation",
+                "processing.extraction.isolation",
                 str(request_read),
                 str(reply_write),
                 str(limits.memory_bytes),
@@ -215,7 +222,7 @@ def _serve(requests: Connection, replies: Connection, memory_bytes: int, target:
     for module in _PRELOAD:
         importlib.import_module(module)
     module_name, _, function_name = target.partition(":")
-    process_document = getattr(importlib.import_module(module_name), function_name)
+    run = getattr(importlib.import_module(module_name), function_name)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -235,7 +242,7 @@ def _serve(requests: Connection, replies: Connection, memory_bytes: int, target:
         try:
             reply: tuple[str, Any, Any] = (
                 "ok",
-                process_document(data, filename, limits=limits),
+                run(data, filename, limits=limits),
                 None,
             )
         except DocumentError as exc:

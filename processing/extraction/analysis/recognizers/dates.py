@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from processing.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.result import Entity
 
 _MONTHS: dict[str, int] = {
     "january": 1,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import codecs
 import re
 
-from processing.errors import CorruptDocumentError, UnsupportedTypeError
-from processing.models import DocumentMetadata, Extraction, ProcessingWarning
+from processing.extraction.errors import CorruptDocumentError, UnsupportedTypeError
+from processing.extraction.result import DocumentMetadata, Extraction, ProcessingWarning
 
 # Longest BOMs first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS: tuple[tuple[bytes, str], ...] = (

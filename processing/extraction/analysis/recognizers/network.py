@@ -6,8 +6,8 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from processing.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.result import Entity
 
 # Four dotted numbers that are not part of a longer dotted sequence
 # (``1.2.3.4.5``) nor of a word (``v1.2.3.4``).

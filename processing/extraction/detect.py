@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from processing.errors import EmptyDocumentError, UnsupportedTypeError
-from processing.extractors.text import detect_encoding
-from processing.models import DocumentType
+from processing.extraction.errors import EmptyDocumentError, UnsupportedTypeError
+from processing.extraction.extractors.text import detect_encoding
+from processing.extraction.result import DocumentType
 
 _PDF_MAGIC = b"%PDF-"
 _PDF_HEADER_WINDOW = 1024

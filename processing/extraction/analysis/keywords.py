@@ -26,12 +26,12 @@ import functools
 import re
 from pathlib import Path
 
-from processing.analysis.sentences import (
+from processing.extraction.analysis.sentences import (
     clean_sentence,
     has_final_punctuation,
     split_sentences,
 )
-from processing.models import Keyword
+from processing.extraction.result import Keyword
 
 #: Most characters YAKE reads per document.
 SAMPLE_CHARS = 48_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from processing.models import Entity
+from processing.extraction.result import Entity
 
 
 class Recognizer(Protocol):
@@ -13,7 +13,7 @@ class Recognizer(Protocol):
 
     Implementations are deterministic for a given text, and every entity they
     return carries offsets into that text. Candidates may overlap each other;
-    :class:`processing.analysis.entities.EntityRecognizer` resolves overlaps.
+    :class:`processing.extraction.analysis.entities.EntityRecognizer` resolves overlaps.
     """
 
     @property

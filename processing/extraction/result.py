@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-#: Version of the result's JSON shape (``processing/schema/result.schema.json``).
+#: Version of the result's JSON shape (``processing/extraction/schema/result.schema.json``).
 SCHEMA_VERSION = "1.0"
 
 #: Bumped whenever extraction or analysis output may change for the same bytes;

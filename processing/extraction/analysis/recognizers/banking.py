@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from processing.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.result import Entity
 
 # IBAN length by country (SWIFT IBAN registry).
 _IBAN_LENGTHS: dict[str, int] = {

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from processing.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
-from processing.models import Entity
+from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.result import Entity
 
 # Symbols and their ISO 4217 codes. A bare "$" is read as USD and "¥" as JPY;
 # the prefixed dollars are tried first.

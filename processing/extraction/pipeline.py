@@ -1,7 +1,7 @@
 """The pipeline: a document's bytes in, a :class:`ProcessingResult` out.
 
-:func:`process_document` is the package's one public entry point. It raises
-only :class:`~processing.errors.DocumentError` subclasses; anything else a
+:func:`run_pipeline` is the package's one public entry point. It raises
+only :class:`~processing.extraction.errors.DocumentError` subclasses; anything else a
 parser throws on hostile input is mapped to one of them.
 """
 
@@ -15,22 +15,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from processing.analysis.entities import recognize_entities
-from processing.analysis.keywords import extract_keywords
-from processing.analysis.summary import summarize
-from processing.detect import detect_type
-from processing.errors import (
+from processing.extraction.analysis.entities import recognize_entities
+from processing.extraction.analysis.keywords import extract_keywords
+from processing.extraction.analysis.summary import summarize
+from processing.extraction.detect import detect_type
+from processing.extraction.errors import (
     CorruptDocumentError,
     DocumentError,
     EmptyDocumentError,
     LimitsExceededError,
     TooLargeError,
 )
-from processing.extractors.docx import extract_docx
-from processing.extractors.pdf import extract_pdf
-from processing.extractors.text import extract_text
-from processing.limits import Deadline, Limits
-from processing.models import (
+from processing.extraction.extractors.docx import extract_docx
+from processing.extraction.extractors.pdf import extract_pdf
+from processing.extraction.extractors.text import extract_text
+from processing.extraction.limits import Deadline, Limits
+from processing.extraction.result import (
     DocumentInfo,
     DocumentMetadata,
     DocumentType,
@@ -53,7 +53,7 @@ _EXTRACTORS: dict[DocumentType, Extractor] = {
 }
 
 
-def process_document(
+def run_pipeline(
     data: bytes,
     filename: str | None = None,
     *,
