@@ -41,7 +41,7 @@ typecheck: $(STAMP)
 
 # The local host on the embedded store (./.data): nothing else to install.
 run: $(STAMP) local.settings.json
-	$(BIN)/python -m devhost --host $(HOST) --port $(PORT)
+	$(BIN)/python -m tools.devhost --host $(HOST) --port $(PORT)
 
 # Like `func init`: local settings start as the sample; edit the copy, not the sample.
 local.settings.json:
@@ -51,15 +51,15 @@ local.settings.json:
 run-azurite: $(STAMP) $(AZURITE) local.settings.json
 	$(AZURITE) --silent --location .azurite --skipApiVersionCheck --disableTelemetry & \
 	  trap "kill $$!" EXIT INT TERM; \
-	  AzureWebJobsStorage=UseDevelopmentStorage=true $(BIN)/python -m devhost --host $(HOST) --port $(PORT)
+	  AzureWebJobsStorage=UseDevelopmentStorage=true $(BIN)/python -m tools.devhost --host $(HOST) --port $(PORT)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m tools.bench
 
 # A longer fuzzing run (make test runs a short one); findings land in .fuzz/.
 FUZZ_SECONDS ?= 300
 fuzz: $(STAMP)
-	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS) --out .fuzz
+	$(BIN)/python -m tools.fuzz --seconds $(FUZZ_SECONDS) --out .fuzz
 
 format: $(STAMP)
 	$(BIN)/ruff format .

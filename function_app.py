@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from notifications.functions import bp as notifications_bp
-from processing import telemetry
-from processing.functions import bp as processing_bp
+from kernel import telemetry
+from notifications.triggers import bp as notifications_bp
+from processing.triggers import bp as processing_bp
 
-telemetry.configure()
+#: The app's own loggers, whose level LOG_LEVEL sets.
+APP_LOGGERS = ("kernel", "processing", "notifications")
+
+telemetry.configure(APP_LOGGERS)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(processing_bp)

@@ -1,31 +1,48 @@
 """Errors of the notifications API and jobs (beside the URL policy's, in
-:mod:`notifications.addresses`)."""
+:mod:`kernel.egress.addresses`).
+
+AppError (kernel.errors)
+├── UnsupportedEventTypeError    ``unsupported_event_type`` (HTTP 422)
+└── DeliveryStateError           the delivery or its target forbids the request (409)
+    ├── DeliveryInProgressError  ``delivery_in_progress``
+    └── SubscriptionDisabledError  ``subscription_disabled``
+LeaseHeldError (kernel.errors)
+└── AttemptInProgressError       ``attempt_in_progress``: another copy of the job
+                                 holds the attempt; the queue retries after its lease
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from processing.extraction.errors import DependencyError, ProcessingError
+from kernel.errors import AppError, LeaseHeldError
 
 
-class UnsupportedEventTypeError(ProcessingError):
+class UnsupportedEventTypeError(AppError):
     """A subscription asked for an event type the app does not send (HTTP 422)."""
 
     code: ClassVar[str] = "unsupported_event_type"
 
 
-class DeliveryStateError(ProcessingError):
-    """The delivery or its target is in a state that forbids the request
-    (HTTP 409); ``reason`` is the problem's code."""
+class DeliveryStateError(AppError):
+    """The delivery or its target is in a state that forbids the request (HTTP 409)."""
 
     code: ClassVar[str] = "conflict"
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+
+class DeliveryInProgressError(DeliveryStateError):
+    """Only delivered or dead-lettered notices can be replayed."""
+
+    code: ClassVar[str] = "delivery_in_progress"
 
 
-class AttemptInProgressError(DependencyError):
+class SubscriptionDisabledError(DeliveryStateError):
+    """The subscription is disabled: nothing is sent to it."""
+
+    code: ClassVar[str] = "subscription_disabled"
+
+
+class AttemptInProgressError(LeaseHeldError):
     """Another copy of this job holds the attempt; try again after its lease."""
 
     code: ClassVar[str] = "attempt_in_progress"

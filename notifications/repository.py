@@ -1,12 +1,16 @@
-"""Subscriptions and deliveries on a :class:`~processing.ports.TableStore`
-(layout in :mod:`notifications.models`)."""
+"""Subscriptions and deliveries on a :class:`~kernel.storage.ports.TableStore`
+(the layout is in :mod:`notifications.records`)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from notifications.models import (
+from kernel.clock import iso
+from kernel.errors import ConflictError
+from kernel.storage.ports import TableStore
+from notifications.records import (
     ATTEMPT_END,
     ATTEMPT_PREFIX,
     DEADLETTER_PARTITION,
@@ -14,11 +18,12 @@ from notifications.models import (
     SUBSCRIPTION_PARTITION,
     Attempt,
     Delivery,
+    DeliveryState,
     Subscription,
     SubscriptionStatus,
-    iso,
 )
-from processing.ports import TableStore
+
+log = logging.getLogger(__name__)
 
 _KEYS = frozenset({"PartitionKey", "RowKey", "etag"})
 
@@ -30,19 +35,19 @@ class SubscriptionRepository:
 
     def create(self, subscription: Subscription) -> Subscription:
         """Insert; ConflictError if the id is taken."""
-        etag = self._tables.insert(self._table, subscription.to_entity())
+        etag = self._tables.insert(self._table, subscription.to_row())
         return subscription.replace(etag=etag)
 
     def get(self, subscription_id: str) -> Subscription:
         """NotFoundError when there is no such subscription."""
         entity = self._tables.get(self._table, SUBSCRIPTION_PARTITION, subscription_id)
-        return Subscription.from_entity(entity)
+        return Subscription.from_row(entity)
 
     def save(self, subscription: Subscription) -> Subscription:
         """Replace if unchanged since read (ConflictError otherwise)."""
         if subscription.etag is None:
             raise ValueError("save() needs a subscription that was read")
-        etag = self._tables.update(self._table, subscription.to_entity(), etag=subscription.etag)
+        etag = self._tables.update(self._table, subscription.to_row(), etag=subscription.etag)
         return subscription.replace(etag=etag)
 
     def delete(self, subscription_id: str) -> None:
@@ -53,7 +58,7 @@ class SubscriptionRepository:
         entities = self._tables.query(
             self._table, SUBSCRIPTION_PARTITION, row_key_after=after, limit=limit
         )
-        return [Subscription.from_entity(e) for e in entities]
+        return [Subscription.from_row(e) for e in entities]
 
     def active(self) -> list[Subscription]:
         entities = self._tables.query(
@@ -61,7 +66,7 @@ class SubscriptionRepository:
             SUBSCRIPTION_PARTITION,
             equals={"status": SubscriptionStatus.ACTIVE.value},
         )
-        return [Subscription.from_entity(e) for e in entities]
+        return [Subscription.from_row(e) for e in entities]
 
 
 class DeliveryRepository:
@@ -72,22 +77,49 @@ class DeliveryRepository:
     def claim(self, delivery: Delivery) -> Delivery:
         """Insert a new delivery; ConflictError if this event already has one
         for this target (the exactly-once check of the fan-out)."""
-        etag = self._tables.insert(self._table, delivery.to_entity())
+        etag = self._tables.insert(self._table, delivery.to_row())
         return delivery.replace(etag=etag)
 
     def get(self, target_id: str, digest: str) -> Delivery:
         entity = self._tables.get(self._table, target_id, DELIVERY_PREFIX + digest)
-        return Delivery.from_entity(entity)
+        return Delivery.from_row(entity)
 
     def save(self, delivery: Delivery) -> Delivery:
         """Replace if unchanged since read (ConflictError otherwise)."""
         if delivery.etag is None:
             raise ValueError("save() needs a delivery that was read")
-        etag = self._tables.update(self._table, delivery.to_entity(), etag=delivery.etag)
+        etag = self._tables.update(self._table, delivery.to_row(), etag=delivery.etag)
         return delivery.replace(etag=etag)
 
+    def finish(
+        self,
+        delivery: Delivery,
+        state: DeliveryState,
+        now: datetime,
+        *,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+    ) -> Delivery | None:
+        """Record the end of an attempt (or of the delivery) in ``state``;
+        None when a later copy of the job took the delivery over meanwhile
+        (its record wins)."""
+        try:
+            return self.save(
+                delivery.replace(
+                    state=state,
+                    lease_until=None,
+                    next_attempt_at=next_attempt_at,
+                    delivered_at=now if state is DeliveryState.DELIVERED else None,
+                    last_error=error or delivery.last_error,
+                    updated_at=now,
+                )
+            )
+        except ConflictError:
+            log.warning("webhook.state_superseded", extra={"delivery_id": delivery.id})
+            return None
+
     def record_attempt(self, attempt: Attempt) -> None:
-        self._tables.upsert(self._table, attempt.to_entity())
+        self._tables.upsert(self._table, attempt.to_row())
 
     def attempts(
         self, target_id: str, *, after: str | None, limit: int
@@ -100,7 +132,7 @@ class DeliveryRepository:
             row_key_before=ATTEMPT_END,
             limit=limit,
         )
-        return [(e["RowKey"], Attempt.from_entity(e)) for e in entities]
+        return [(e["RowKey"], Attempt.from_row(e)) for e in entities]
 
     def dead_letter(self, delivery: Delivery, reason: str, at: datetime) -> None:
         self._tables.upsert(

@@ -1,7 +1,8 @@
-"""The notifications' composition root: built from settings once, on first use.
+"""The notifications' composition: their services on the shared platform,
+built once, on first use.
 
-Separate from :mod:`processing.runtime` so that notifying needs neither the
-Event Grid publisher nor the document pipeline.
+Notifying needs neither the Event Grid publisher nor the document pipeline:
+nothing here touches them.
 """
 
 from __future__ import annotations
@@ -13,23 +14,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from notifications import settings_warning
-from notifications.addresses import (
+from kernel.egress.addresses import (
     AddressPolicy,
     Resolver,
     UrlRejectedError,
     split_url,
     system_resolver,
 )
-from notifications.dispatch import Dispatcher, Sender
-from notifications.redaction import redact_url
+from kernel.egress.client import DEFAULT_TIMEOUT_SECONDS, PinnedSender
+from kernel.egress.redaction import redact_url
+from kernel.errors import SettingsError
+from kernel.platform import Platform, platform
+from notifications.delivery import DeliveryWorker, Sender
+from notifications.fanout import FanOut
+from notifications.health import SubscriptionHealth
+from notifications.jobs import JobQueue
+from notifications.replay import ReplayService
 from notifications.repository import DeliveryRepository, SubscriptionRepository
 from notifications.schedule import RetrySchedule
-from notifications.sender import DEFAULT_TIMEOUT_SECONDS, PinnedSender
+from notifications.settings import (
+    LOGIC_APP_URL,
+    WEBHOOK_ALLOWED_CIDRS,
+    NotificationSettings,
+    notification_settings,
+)
 from notifications.subscriptions import SubscriptionService
-from processing.adapters.factory import Stores, create_stores
-from processing.settings import LOGIC_APP_URL, Settings, SettingsError, get_settings
-from processing.uploads import Clock, utcnow
+from notifications.targets import Targets
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +49,22 @@ FANOUT_WORKERS = 8
 
 @dataclass(frozen=True, slots=True)
 class Notifications:
-    settings: Settings
-    stores: Stores
+    settings: NotificationSettings
+    platform: Platform
     policy: AddressPolicy
+    deliveries: DeliveryRepository
     subscriptions: SubscriptionService
-    dispatcher: Dispatcher
+    fanout: FanOut
+    worker: DeliveryWorker
+    replay: ReplayService
 
 
 def build_notifications(
-    settings: Settings,
+    settings: NotificationSettings,
+    shared: Platform,
     *,
-    stores: Stores | None = None,
     resolver: Resolver = system_resolver,
     sender: Sender | None = None,
-    clock: Clock = utcnow,
     random_fraction: Callable[[], float] = random.random,
     sleep: Callable[[float], None] = time.sleep,
     fanout_workers: int | None = None,
@@ -64,37 +76,54 @@ def build_notifications(
             raise SettingsError(f"{LOGIC_APP_URL}: {redact_url(url)}: {exc.message}") from None
     if fanout_workers is None:
         # SQLite takes one writer at a time: threads would only queue for its lock.
-        fanout_workers = 1 if settings.storage.embedded else FANOUT_WORKERS
-    stores = stores or create_stores(settings.storage)
-    policy = AddressPolicy(settings.webhook_allowed_cidrs, resolver)
+        fanout_workers = 1 if shared.settings.storage.embedded else FANOUT_WORKERS
+    stores, clock = shared.stores, shared.clock
+    policy = AddressPolicy(
+        settings.webhook_allowed_cidrs,
+        resolver,
+        purpose="webhooks",
+        allow_list_setting=WEBHOOK_ALLOWED_CIDRS,
+    )
     subscriptions = SubscriptionRepository(stores.tables, settings.webhook_subscriptions_table)
+    deliveries = DeliveryRepository(stores.tables, settings.webhook_deliveries_table)
+    targets = Targets(subscriptions, settings.logic_app_urls)
+    jobs = JobQueue(stores.queues, settings.webhook_queue)
     sender = sender or PinnedSender()
     return Notifications(
         settings=settings,
-        stores=stores,
+        platform=shared,
         policy=policy,
+        deliveries=deliveries,
         subscriptions=SubscriptionService(repository=subscriptions, policy=policy, clock=clock),
-        dispatcher=Dispatcher(
+        fanout=FanOut(
             subscriptions=subscriptions,
-            deliveries=DeliveryRepository(stores.tables, settings.webhook_deliveries_table),
-            queues=stores.queues,
-            queue=settings.webhook_queue,
+            deliveries=deliveries,
+            targets=targets,
+            jobs=jobs,
+            clock=clock,
+            workers=fanout_workers,
+        ),
+        worker=DeliveryWorker(
+            deliveries=deliveries,
+            targets=targets,
+            health=SubscriptionHealth(subscriptions),
+            jobs=jobs,
             policy=policy,
             sender=sender,
             schedule=RetrySchedule(settings.webhook_retry_schedule, random_fraction),
-            logic_app_urls=settings.logic_app_urls,
             clock=clock,
             sleep=sleep,
             send_timeout=getattr(sender, "timeout", DEFAULT_TIMEOUT_SECONDS),
-            fanout_workers=fanout_workers,
         ),
+        replay=ReplayService(deliveries=deliveries, targets=targets, jobs=jobs, clock=clock),
     )
 
 
 @cache
 def notifications() -> Notifications:
     """The process-wide notification services, built from the environment on first use."""
-    warning = settings_warning()
+    settings = notification_settings()
+    warning = settings.allow_list_warning()
     if warning:
         log.warning("webhook.allow_list_active", extra={"detail": warning})
-    return build_notifications(get_settings())
+    return build_notifications(settings, platform())

@@ -6,20 +6,20 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from notifications.addresses import AddressPolicy
+from kernel.clock import Clock
+from kernel.egress.addresses import AddressPolicy
+from kernel.egress.redaction import redact_url
+from kernel.errors import ConflictError, NotFoundError
+from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_FAILED
 from notifications.errors import UnsupportedEventTypeError
-from notifications.models import (
+from notifications.records import (
     Subscription,
     SubscriptionStatus,
     is_subscription_id,
     new_subscription_id,
 )
-from notifications.redaction import redact_url
 from notifications.repository import SubscriptionRepository
 from notifications.signing import new_secret
-from processing.events import DOCUMENT_COMPLETED, DOCUMENT_FAILED
-from processing.ports import ConflictError, NotFoundError
-from processing.uploads import Clock
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,13 @@
-"""The document-processing core: bytes in, a structured result out.
+"""Document processing: uploads and dropped blobs in, results and completion events out.
 
-Nothing in this package imports Azure. Importing it is cheap: the parsing
-libraries load on first use. The entry point is
-:func:`processing.extraction.pipeline.run_pipeline`.
+- :mod:`processing.extraction`: the pure extraction core (detection,
+  extractors, analysis, the pipeline, the result model, limits, isolated
+  parsing, the CLI). It imports nothing of the app and no Azure SDK.
+- The workflow: :mod:`~processing.uploads` (accept and announce),
+  :mod:`~processing.processor` (process each document exactly once),
+  :mod:`~processing.reconciler` (nudge what stopped short),
+  :mod:`~processing.records` and :mod:`~processing.repository` (status records),
+  :mod:`~processing.events` (what it publishes and consumes).
+- :mod:`~processing.triggers`: the blueprint with the triggers, thin;
+  :mod:`~processing.settings`, :mod:`~processing.runtime` (its composition).
 """

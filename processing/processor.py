@@ -3,8 +3,8 @@
 The steps, each safe to repeat:
 
 1. **Claim.** An ETag-guarded update moves the record to ``processing`` with a
-   lease. A concurrent or duplicate delivery that finds a live lease raises
-   :class:`LeaseHeldError` (transient), so Event Grid delivers it again later;
+   lease (:mod:`kernel.leases`). A concurrent or duplicate delivery that finds
+   a live lease raises ``LeaseHeldError`` (transient), so Event Grid delivers it again later;
    by then the document is finished (and the repeat is a no-op) or the lease
    has expired (its holder died) and the repeat takes over.
 2. **Work.** Read the bytes, reuse a cached result for identical bytes or run
@@ -14,7 +14,8 @@ The steps, each safe to repeat:
    the two republishes the same event id on the next delivery).
 
 Document errors are permanent (``failed`` + ``document.processing.failed``);
-dependency errors propagate after releasing the claim, so the delivery is retried.
+anything else (storage, events, a worker that could not start) propagates after
+releasing the claim, so the delivery is retried.
 """
 
 from __future__ import annotations
@@ -26,45 +27,31 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from processing.events import (
-    BLOB_CREATED,
-    DOCUMENT_COMPLETED,
-    DOCUMENT_FAILED,
-    DOCUMENT_UPLOADED,
-    BlobCreated,
-    DocumentUploaded,
-    InboundEvent,
-    InvalidEventError,
-    OutboundEvent,
-    completion_event_id,
-    document_subject,
-)
-from processing.extraction.errors import (
-    DependencyError,
-    DocumentError,
-    ProcessingError,
-    SourceMissingError,
-)
+from kernel.clock import Clock, utcnow
+from kernel.errors import AppError, ConflictError, InvalidEventError, NotFoundError
+from kernel.events.catalog import BLOB_CREATED, DOCUMENT_UPLOADED
+from kernel.events.cloudevents import InboundEvent
+from kernel.events.ports import EventPublisher
+from kernel.leases import Lease, claim
+from kernel.logcontext import bind
+from kernel.storage.ports import BlobStore
+from kernel.tracecontext import child_traceparent
+from processing.errors import SourceMissingError
+from processing.events import BlobCreated, DocumentUploaded, completion_event
+from processing.extraction.errors import DocumentError
 from processing.extraction.limits import Limits
 from processing.extraction.result import ProcessingResult
-from processing.logcontext import bind
-from processing.ports import BlobStore, ConflictError, EventPublisher, NotFoundError
-from processing.records import DocumentRecord, DocumentRepository, Source, Status, new_document_id
-from processing.tracecontext import child_traceparent
-from processing.uploads import Clock, sanitize_filename, utcnow
+from processing.filenames import sanitize_filename
+from processing.records import DocumentRecord, Source, Status, new_document_id
+from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
 
 Extract = Callable[[bytes, str | None, Limits], ProcessingResult]
 
 
-class LeaseHeldError(DependencyError):
-    """Another invocation holds the document's lease; try again later."""
-
-    code = "lease_held"
-
-
-def run_pipeline(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+def extract_in_process(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+    """The pipeline in this process (trusted input, or isolation turned off)."""
     from processing.extraction import pipeline  # deferred: parsers load on first use
 
     return pipeline.run_pipeline(data, filename, limits=limits)
@@ -82,7 +69,7 @@ class DocumentProcessor:
         public_base_url: str,
         limits: Limits,
         lease: timedelta,
-        extract: Extract = run_pipeline,
+        extract: Extract = extract_in_process,
         clock: Clock = utcnow,
     ) -> None:
         self._blobs = blobs
@@ -92,7 +79,7 @@ class DocumentProcessor:
         self._results = results_container
         self._base_url = public_base_url
         self._limits = limits
-        self._lease = lease
+        self._lease = Lease(lease)
         self._extract = extract
         self._clock = clock
 
@@ -168,23 +155,22 @@ class DocumentProcessor:
 
     def _claim(self, record: DocumentRecord) -> DocumentRecord:
         now = self._clock()
-        if (
-            record.status is Status.PROCESSING
-            and record.lease_until is not None
-            and record.lease_until > now
-        ):
-            raise LeaseHeldError("the document is being processed by another invocation")
-        try:
-            claimed = self._documents.save(
-                record.replace(
-                    status=Status.PROCESSING,
-                    lease_until=now + self._lease,
-                    attempts=record.attempts + 1,
-                    updated_at=now,
-                )
+        if record.status is Status.PROCESSING:
+            self._lease.ensure_free(
+                record.lease_until,
+                now,
+                message="the document is being processed by another invocation",
             )
-        except ConflictError as exc:
-            raise LeaseHeldError("another invocation claimed the document first") from exc
+        claimed = claim(
+            self._documents.save,
+            record.replace(
+                status=Status.PROCESSING,
+                lease_until=self._lease.until(now),
+                attempts=record.attempts + 1,
+                updated_at=now,
+            ),
+            message="another invocation claimed the document first",
+        )
         log.info("document.claimed", extra={"attempt": claimed.attempts})
         return claimed
 
@@ -242,7 +228,7 @@ class DocumentProcessor:
         result["document"]["filename"] = filename
         return result
 
-    def _finish_failed(self, record: DocumentRecord, error: ProcessingError) -> DocumentRecord:
+    def _finish_failed(self, record: DocumentRecord, error: DocumentError) -> DocumentRecord:
         log.info("document.failed", extra={"error_code": error.code})
         return self._documents.save(
             record.replace(
@@ -260,42 +246,17 @@ class DocumentProcessor:
             self._documents.save(
                 record.replace(status=Status.QUEUED, lease_until=None, updated_at=self._clock())
             )
-        except ProcessingError:
+        except AppError:
             log.warning("document.release_failed", exc_info=True)
 
     def announce(self, record: DocumentRecord) -> DocumentRecord:
         """Publish a finished document's completion event unless already done."""
         if record.event_published:
             return record
-        self._publisher.publish([self._completion_event(record).to_cloudevent()])
+        self._publisher.publish([completion_event(record, self._base_url).to_cloudevent()])
         try:
             return self._documents.save(record.replace(event_published=True))
         except ConflictError:
             # A concurrent duplicate announced it too; same event id, so
             # consumers see one outcome.
             return self._documents.get(record.id)
-
-    def _completion_event(self, record: DocumentRecord) -> OutboundEvent:
-        completed = record.status is Status.COMPLETED
-        data: dict[str, Any] = {
-            "document_id": record.id,
-            "status": record.status.value,
-            "timestamp": record.updated_at.isoformat(),
-            "filename": record.filename,
-            "sha256": record.sha256,
-            "size_bytes": record.size_bytes,
-            "content_type": record.content_type,
-            "source": record.source.value,
-        }
-        if completed:
-            data["result_url"] = f"{self._base_url}/api/documents/{record.id}/result"
-        else:
-            data["error"] = {"code": record.error_code, "message": record.error_message}
-        return OutboundEvent(
-            id=completion_event_id(record.id, record.status.value),
-            type=DOCUMENT_COMPLETED if completed else DOCUMENT_FAILED,
-            subject=document_subject(record.id),
-            time=record.updated_at,
-            data=data,
-            traceparent=child_traceparent(record.traceparent),
-        )

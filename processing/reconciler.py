@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from processing.ports import EventPublisher
+from kernel.clock import Clock, utcnow
+from kernel.events.ports import EventPublisher
+from processing.events import uploaded_event
 from processing.processor import DocumentProcessor
-from processing.records import DocumentRecord, DocumentRepository, Status
-from processing.uploads import Clock, uploaded_event, utcnow
+from processing.records import DocumentRecord, Status
+from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
 

@@ -1,33 +1,22 @@
-"""Document status records and their repository on a :class:`TableStore`.
-
-Layout of the documents table:
-
-- ``PartitionKey="doc"``, ``RowKey=<document id>``: one status record per
-  document. Ids start with an inverted timestamp, so RowKey order is newest
-  first and listing is a single ordered range query.
-- ``PartitionKey="blob"``, ``RowKey=<hash of container/name@etag>``: which
-  document a dropped blob version became (the idempotency claim for BlobCreated).
-- ``PartitionKey="cache"``, ``RowKey=<sha256>-<pipeline version>``: where the
-  result for identical bytes is stored (the content cache).
-"""
+"""Document status records: what the workflow knows of each document, and
+how a record maps to a table row (the table's layout is in
+:mod:`processing.repository`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from processing.extraction.result import PIPELINE_VERSION
-from processing.ports import ConflictError, Entity, NotFoundError, TableStore
+from kernel.clock import iso
+from kernel.storage.ports import Row
+from processing.errors import NotFinishedError
 
 DOC_PARTITION = "doc"
-BLOB_PARTITION = "blob"
-CACHE_PARTITION = "cache"
 
 _ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 _MAX_MS = 16**12 - 1
@@ -88,6 +77,12 @@ class DocumentRecord:
     def replace(self, **changes: Any) -> DocumentRecord:
         return dataclasses.replace(self, **changes)
 
+    def require_result(self) -> str:
+        """The result blob's name; NotFinishedError unless the document completed."""
+        if self.status is not Status.COMPLETED or self.result_blob is None:
+            raise NotFinishedError(f"the document is {self.status.value}, not completed")
+        return self.result_blob
+
     def to_api(self) -> dict[str, Any]:
         """The public status representation (``GET /api/documents/{id}``)."""
         return {
@@ -98,8 +93,8 @@ class DocumentRecord:
             "size_bytes": self.size_bytes,
             "sha256": self.sha256,
             "source": self.source.value,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
             "error": (
                 {"code": self.error_code, "message": self.error_message or ""}
                 if self.error_code
@@ -107,7 +102,7 @@ class DocumentRecord:
             ),
         }
 
-    def to_entity(self) -> Entity:
+    def to_row(self) -> Row:
         return {
             "PartitionKey": DOC_PARTITION,
             "RowKey": self.id,
@@ -116,131 +111,44 @@ class DocumentRecord:
             "filename": self.filename,
             "container": self.container,
             "blob_name": self.blob_name,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
             "content_type": self.content_type,
             "size_bytes": self.size_bytes,
             "sha256": self.sha256,
             "error_code": self.error_code,
             "error_message": self.error_message,
             "result_blob": self.result_blob,
-            "lease_until": _iso(self.lease_until) if self.lease_until else None,
+            "lease_until": iso(self.lease_until) if self.lease_until else None,
             "attempts": self.attempts,
             "event_published": self.event_published,
             "traceparent": self.traceparent,
         }
 
     @classmethod
-    def from_entity(cls, entity: Entity) -> DocumentRecord:
-        lease = entity.get("lease_until")
+    def from_row(cls, row: Row) -> DocumentRecord:
+        lease = row.get("lease_until")
         return cls(
-            id=str(entity["RowKey"]),
-            status=Status(entity["status"]),
-            source=Source(entity["source"]),
-            filename=entity.get("filename"),
-            container=str(entity["container"]),
-            blob_name=str(entity["blob_name"]),
-            created_at=datetime.fromisoformat(entity["created_at"]),
-            updated_at=datetime.fromisoformat(entity["updated_at"]),
-            content_type=entity.get("content_type"),
-            size_bytes=_optional_int(entity.get("size_bytes")),
-            sha256=entity.get("sha256"),
-            error_code=entity.get("error_code"),
-            error_message=entity.get("error_message"),
-            result_blob=entity.get("result_blob"),
+            id=str(row["RowKey"]),
+            status=Status(row["status"]),
+            source=Source(row["source"]),
+            filename=row.get("filename"),
+            container=str(row["container"]),
+            blob_name=str(row["blob_name"]),
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            content_type=row.get("content_type"),
+            size_bytes=_optional_int(row.get("size_bytes")),
+            sha256=row.get("sha256"),
+            error_code=row.get("error_code"),
+            error_message=row.get("error_message"),
+            result_blob=row.get("result_blob"),
             lease_until=datetime.fromisoformat(lease) if lease else None,
-            attempts=int(entity.get("attempts") or 0),
-            event_published=bool(entity.get("event_published")),
-            traceparent=entity.get("traceparent"),
-            etag=entity.get("etag"),
+            attempts=int(row.get("attempts") or 0),
+            event_published=bool(row.get("event_published")),
+            traceparent=row.get("traceparent"),
+            etag=row.get("etag"),
         )
-
-
-class DocumentRepository:
-    """Reads and writes document records with optimistic concurrency."""
-
-    def __init__(self, tables: TableStore, table: str) -> None:
-        self._tables = tables
-        self._table = table
-
-    def add(self, record: DocumentRecord) -> DocumentRecord:
-        etag = self._tables.insert(self._table, record.to_entity())
-        return record.replace(etag=etag)
-
-    def get(self, document_id: str) -> DocumentRecord:
-        """The record; NotFoundError for unknown (or malformed) ids."""
-        if not is_document_id(document_id):
-            raise NotFoundError(f"no document {document_id!r}")
-        return DocumentRecord.from_entity(self._tables.get(self._table, DOC_PARTITION, document_id))
-
-    def save(self, record: DocumentRecord) -> DocumentRecord:
-        """Write ``record`` if nobody changed it since it was read (ConflictError otherwise)."""
-        if record.etag is None:
-            raise ValueError("save needs a record read from the repository")
-        etag = self._tables.update(self._table, record.to_entity(), etag=record.etag)
-        return record.replace(etag=etag)
-
-    def recent(
-        self,
-        *,
-        status: Status | None = None,
-        event_published: bool | None = None,
-        after: str | None = None,
-        limit: int = 50,
-    ) -> list[DocumentRecord]:
-        """Newest first; ``after`` is the last id of the previous page."""
-        equals: dict[str, str | int | bool] = {}
-        if status is not None:
-            equals["status"] = status.value
-        if event_published is not None:
-            equals["event_published"] = event_published
-        entities = self._tables.query(
-            self._table,
-            DOC_PARTITION,
-            equals=equals or None,
-            row_key_after=after,
-            limit=limit,
-        )
-        return [DocumentRecord.from_entity(e) for e in entities]
-
-    def claim_blob(self, container: str, name: str, etag: str, document_id: str) -> str:
-        """Map a blob version to a document id, first writer wins; returns the winner."""
-        key = hashlib.sha256(f"{container}/{name}@{etag}".encode()).hexdigest()[:40]
-        try:
-            self._tables.insert(
-                self._table,
-                {"PartitionKey": BLOB_PARTITION, "RowKey": key, "document_id": document_id},
-            )
-        except ConflictError:
-            existing = self._tables.get(self._table, BLOB_PARTITION, key)
-            return str(existing["document_id"])
-        return document_id
-
-    def cached_result(self, sha256: str) -> str | None:
-        """The result blob of an earlier document with the same bytes, if any."""
-        try:
-            entity = self._tables.get(self._table, CACHE_PARTITION, _cache_key(sha256))
-        except NotFoundError:
-            return None
-        return str(entity["result_blob"])
-
-    def cache_result(self, sha256: str, result_blob: str) -> None:
-        self._tables.upsert(
-            self._table,
-            {
-                "PartitionKey": CACHE_PARTITION,
-                "RowKey": _cache_key(sha256),
-                "result_blob": result_blob,
-            },
-        )
-
-
-def _cache_key(sha256: str) -> str:
-    return f"{sha256}-{PIPELINE_VERSION}"
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _optional_int(value: Any) -> int | None:

@@ -1,4 +1,5 @@
-"""The composition root: builds services from settings, once, on first use.
+"""The document workflow's composition: its services on the shared platform,
+built once, on first use.
 
 Nothing here runs at import time, so importing the function app constructs no
 SDK client and imports no SDK (cold start).
@@ -10,13 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from processing.adapters.factory import Stores, create_stores
-from processing.ports import EventPublisher
-from processing.processor import DocumentProcessor, Extract, run_pipeline
+from kernel.platform import Platform, platform
+from processing.processor import DocumentProcessor, Extract, extract_in_process
 from processing.reconciler import Reconciler
-from processing.records import DocumentRepository
-from processing.settings import EVENTGRID_TOPIC_ENDPOINT, Settings, SettingsError, get_settings
-from processing.uploads import Clock, UploadService, utcnow
+from processing.repository import DocumentRepository
+from processing.settings import ProcessingSettings, processing_settings
+from processing.uploads import UploadService
 
 #: How long a document may sit unannounced before the reconciler nudges it.
 RECONCILE_AFTER = timedelta(minutes=10)
@@ -24,32 +24,30 @@ RECONCILE_AFTER = timedelta(minutes=10)
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    settings: Settings
-    stores: Stores
+    settings: ProcessingSettings
+    platform: Platform
     documents: DocumentRepository
     uploads: UploadService
     processor: DocumentProcessor
     reconciler: Reconciler
 
+    def result_bytes(self, result_blob: str) -> bytes:
+        """A stored result's JSON, exactly as written."""
+        return self.platform.stores.blobs.get(self.settings.results_container, result_blob)
+
 
 def build_services(
-    settings: Settings,
-    *,
-    stores: Stores | None = None,
-    publisher: EventPublisher | None = None,
-    extract: Extract | None = None,
-    clock: Clock = utcnow,
+    settings: ProcessingSettings, shared: Platform, *, extract: Extract | None = None
 ) -> Services:
-    stores = stores or create_stores(settings.storage)
-    publisher = publisher or create_publisher(settings)
+    stores, clock = shared.stores, shared.clock
     documents = DocumentRepository(stores.tables, settings.documents_table)
     processor = DocumentProcessor(
         blobs=stores.blobs,
         documents=documents,
-        publisher=publisher,
+        publisher=shared.publisher,
         inbox_container=settings.inbox_container,
         results_container=settings.results_container,
-        public_base_url=settings.public_base_url,
+        public_base_url=shared.settings.public_base_url,
         limits=settings.limits,
         lease=timedelta(seconds=settings.lease_seconds),
         extract=extract or create_extractor(settings),
@@ -57,12 +55,12 @@ def build_services(
     )
     return Services(
         settings=settings,
-        stores=stores,
+        platform=shared,
         documents=documents,
         uploads=UploadService(
             blobs=stores.blobs,
             documents=documents,
-            publisher=publisher,
+            publisher=shared.publisher,
             container=settings.uploads_container,
             max_bytes=settings.max_upload_bytes,
             clock=clock,
@@ -70,7 +68,7 @@ def build_services(
         processor=processor,
         reconciler=Reconciler(
             documents=documents,
-            publisher=publisher,
+            publisher=shared.publisher,
             processor=processor,
             older_than=RECONCILE_AFTER,
             clock=clock,
@@ -78,28 +76,16 @@ def build_services(
     )
 
 
-def create_extractor(settings: Settings) -> Extract:
+def create_extractor(settings: ProcessingSettings) -> Extract:
     """The pipeline in isolated worker processes, or in-process when isolation is off."""
     if not settings.isolation:
-        return run_pipeline
+        return extract_in_process
     from processing.extraction.isolation import IsolatedPipeline
 
     return IsolatedPipeline(settings.isolation_limits)
 
 
-def create_publisher(settings: Settings) -> EventPublisher:
-    if not settings.eventgrid_endpoint:
-        raise SettingsError(f"{EVENTGRID_TOPIC_ENDPOINT} is not set")
-    from processing.adapters.eventgrid import EventGridPublisher
-
-    return EventGridPublisher(
-        settings.eventgrid_endpoint,
-        key=settings.eventgrid_key,
-        client_id=settings.storage.client_id,
-    )
-
-
 @cache
 def services() -> Services:
-    """The process-wide services, built from the environment on first use."""
-    return build_services(get_settings())
+    """The process-wide workflow services, built from the environment on first use."""
+    return build_services(processing_settings(), platform())

@@ -10,70 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import unicodedata
-from collections.abc import Callable
-from datetime import UTC, datetime
 
-from processing.events import DOCUMENT_UPLOADED, OutboundEvent, document_subject
+from kernel.clock import Clock, utcnow
+from kernel.errors import DependencyError
+from kernel.events.ports import EventPublisher
+from kernel.logcontext import bind
+from kernel.storage.ports import BlobStore
+from kernel.tracecontext import child_traceparent
+from processing.events import uploaded_event
 from processing.extraction.detect import detect_type
-from processing.extraction.errors import DependencyError, EmptyDocumentError, TooLargeError
-from processing.logcontext import bind
-from processing.ports import BlobStore, EventPublisher
-from processing.records import DocumentRecord, DocumentRepository, Source, Status, new_document_id
-from processing.tracecontext import child_traceparent
+from processing.extraction.errors import EmptyDocumentError, TooLargeError
+from processing.filenames import sanitize_filename
+from processing.records import DocumentRecord, Source, Status, new_document_id
+from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-_MAX_FILENAME_CHARS = 200
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def sanitize_filename(raw: str | None) -> str | None:
-    """A display-safe file name: Unicode NFC, no path, no control or reserved
-    characters, at most 200 characters (extension kept). ``None`` if nothing is left."""
-    if not raw:
-        return None
-    name = unicodedata.normalize("NFC", raw)
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_FILENAME.sub("_", name).strip(" .")
-    if not name:
-        return None
-    if len(name) > _MAX_FILENAME_CHARS:
-        _, dot, ext = name.rpartition(".")
-        keep = ext if dot and len(ext) <= 16 else ""
-        name = name[: _MAX_FILENAME_CHARS - len(keep) - 1].rstrip(" .") + (
-            "." + keep if keep else ""
-        )
-    return name
-
-
-def uploaded_event(record: DocumentRecord, now: datetime) -> OutboundEvent:
-    return OutboundEvent(
-        # Each announcement has its own id: a republished upload is a new event,
-        # and the processor's claim makes the repeat harmless.
-        id=f"{record.id}-uploaded-{int(now.timestamp() * 1000)}",
-        type=DOCUMENT_UPLOADED,
-        subject=document_subject(record.id),
-        time=now,
-        data={
-            "document_id": record.id,
-            "status": record.status.value,
-            "timestamp": now.isoformat(),
-            "filename": record.filename,
-            "sha256": record.sha256,
-            "size_bytes": record.size_bytes,
-            "content_type": record.content_type,
-            "source": record.source.value,
-        },
-        traceparent=record.traceparent,
-    )
 
 
 class UploadService:

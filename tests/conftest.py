@@ -62,7 +62,7 @@ def _start_or_fail(server: Azurite) -> None:
 @pytest.fixture
 def devhost_options() -> object:
     """HostOptions with short polls and retries, timers off, a known topic key."""
-    from devhost.config import HostOptions
+    from tools.devhost.config import HostOptions
 
     return HostOptions(
         workers=2,
@@ -81,7 +81,7 @@ def start_devhost(tmp_path: Path, devhost_options: object) -> Iterator[Callable[
     """``start_devhost(app, **kwargs)``: a DevHost on a free port over the real
     embedded store in ``tmp_path/data`` (unless kwargs say otherwise), stopped
     after the test."""
-    from devhost.host import DevHost
+    from tools.devhost.host import DevHost
 
     hosts: list[DevHost] = []
 

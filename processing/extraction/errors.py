@@ -1,10 +1,12 @@
-"""Errors raised by the processing core.
+"""Errors raised by the extraction core.
 
-Every failure that leaves :func:`processing.extraction.pipeline.run_pipeline` is one of
-these, each with a stable ``code`` that callers map to statuses, HTTP problems
-and events.
+Every failure that leaves :func:`processing.extraction.pipeline.run_pipeline`
+(or the isolated pool that runs it) is one of these, each with a stable
+``code`` that callers map to statuses, HTTP problems and events. The core
+imports nothing of the app, so this tree stands on its own beside the
+app's (:mod:`kernel.errors`).
 
-ProcessingError                    base of everything this package raises
+ExtractionError                    base of everything this package raises
 ├── DocumentError                  permanent: the document itself is the problem;
 │   │                              retrying the same bytes gives the same answer
 │   ├── EmptyDocumentError         code ``empty``
@@ -13,11 +15,9 @@ ProcessingError                    base of everything this package raises
 │   ├── EncryptedDocumentError     code ``encrypted``
 │   ├── TooLargeError              code ``too_large``
 │   ├── LimitsExceededError        code ``limits_exceeded``
-│   ├── ProcessingTimeoutError     code ``timeout``
-│   └── SourceMissingError         code ``source_missing`` (bytes deleted before
-│                                  processing; raised by the processor, not the pipeline)
-└── DependencyError                transient: a dependency (storage, events,
-                                   network) failed; retrying may succeed
+│   └── ProcessingTimeoutError     code ``timeout``
+└── WorkerUnavailableError         transient: a parsing worker process could not
+                                   be started; retrying may succeed
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 
-class ProcessingError(Exception):
-    """Base of every error raised by the processing package."""
+class ExtractionError(Exception):
+    """Base of every error raised by the extraction core."""
 
-    code: ClassVar[str] = "processing_error"
+    code: ClassVar[str] = "extraction_error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -38,7 +38,7 @@ class ProcessingError(Exception):
         return {"code": self.code, "message": self.message}
 
 
-class DocumentError(ProcessingError):
+class DocumentError(ExtractionError):
     """A permanent failure caused by the document's content."""
 
     code: ClassVar[str] = "document_error"
@@ -72,14 +72,10 @@ class ProcessingTimeoutError(DocumentError):
     code: ClassVar[str] = "timeout"
 
 
-class SourceMissingError(DocumentError):
-    code: ClassVar[str] = "source_missing"
+class WorkerUnavailableError(ExtractionError):
+    """A transient failure to start a worker process for isolated parsing."""
 
-
-class DependencyError(ProcessingError):
-    """A transient failure of something the pipeline depends on."""
-
-    code: ClassVar[str] = "dependency_unavailable"
+    code: ClassVar[str] = "worker_unavailable"
 
 
 _DOCUMENT_ERRORS: tuple[type[DocumentError], ...] = (

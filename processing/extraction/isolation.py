@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from processing.extraction.errors import (
-    DependencyError,
     DocumentError,
     LimitsExceededError,
     ProcessingTimeoutError,
+    WorkerUnavailableError,
     document_error_from_code,
 )
 from processing.extraction.limits import IsolationLimits, Limits
@@ -165,7 +165,7 @@ class _Worker:
         except (EOFError, OSError):
             pass
         self.stop()
-        raise DependencyError("a document worker process could not be started")
+        raise WorkerUnavailableError("a document worker process could not be started")
 
     @property
     def pid(self) -> int:

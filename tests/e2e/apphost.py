@@ -1,4 +1,4 @@
-"""The real app under ``python -m devhost`` in a subprocess, as ``make run`` starts it.
+"""The real app under ``python -m tools.devhost`` in a subprocess, as ``make run`` starts it.
 
 A subprocess (not an in-process host) so each test gets fresh settings, and so
 a test can kill it with SIGKILL and start it again on the same data.
@@ -58,7 +58,7 @@ class AppHost:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "devhost", "--port", str(self.port)],
+            [sys.executable, "-m", "tools.devhost", "--port", str(self.port)],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -139,7 +139,10 @@ class AppHost:
             record = self.try_get(f"/api/documents/{document_id}")
             return record if record and record["status"] in statuses else None
 
-        return wait_for(reached, timeout, what=f"document {document_id} in {statuses}", host=self)
+        record: dict[str, Any] = wait_for(
+            reached, timeout, what=f"document {document_id} in {statuses}", host=self
+        )
+        return record
 
     def events(self, event_type: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = self.get_json(f"/devhost/events?type={event_type}")

@@ -14,9 +14,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from processing.adapters.factory import create_stores
-from processing.events import DOCUMENT_COMPLETED, DOCUMENT_UPLOADED
-from processing.settings import StorageSettings
+from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_UPLOADED
+from kernel.settings import StorageSettings
+from kernel.storage.factory import create_stores
 from tests.azurite import Azurite
 from tests.builders.pdfs import build_reportlab_pdf
 from tests.e2e.apphost import ROOT, TOPIC_KEY, AppHost, wait_for

@@ -19,9 +19,10 @@ from azure.functions.meta import Datum
 from azure.functions.queue import QueueMessageInConverter
 from standardwebhooks.webhooks import Webhook
 
-from notifications.models import logic_app_id
+from notifications.records import logic_app_id
 from notifications.runtime import notifications
-from processing.settings import get_settings
+from notifications.settings import notification_settings
+from tests.support.app import reset_runtime
 from tests.support.webhooks import (
     Reply,
     completion_event,
@@ -78,9 +79,8 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def reload_settings() -> None:
     """Read the environment again on the next use (closing the stores built so far)."""
     if notifications.cache_info().currsize:
-        notifications().stores.close()
-    notifications.cache_clear()
-    get_settings.cache_clear()
+        notifications().platform.stores.close()
+    reset_runtime()
 
 
 @functools.cache
@@ -132,8 +132,8 @@ def run_queue(functions: dict[str, Handler], *, settle: float = 0.3) -> int:
     """Invoke deliver_webhook for every job, decoded by the worker's converter."""
     import time
 
-    queues = notifications().stores.queues
-    queue = get_settings().webhook_queue
+    queues = notifications().platform.stores.queues
+    queue = notification_settings().webhook_queue
     ran, idle_since = 0, time.monotonic()
     while time.monotonic() - idle_since < settle:
         messages = queues.receive(queue, max_messages=1, visibility_timeout=60)

@@ -15,7 +15,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from notifications.runtime import notifications
-from processing.settings import get_settings
+from tests.support.app import reset_runtime
 from tests.support.webhooks import (
     Reply,
     completion_event,
@@ -35,13 +35,11 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8")
     monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0.05,0.1")
     monkeypatch.setenv("LOGIC_APP_URL", "")
-    notifications.cache_clear()
-    get_settings.cache_clear()
+    reset_runtime()
     yield data_dir
     if notifications.cache_info().currsize:
-        notifications().stores.close()
-    notifications.cache_clear()
-    get_settings.cache_clear()
+        notifications().platform.stores.close()
+    reset_runtime()
 
 
 def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:

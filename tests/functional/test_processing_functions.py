@@ -15,12 +15,12 @@ from azure.functions import meta
 from azure.functions.eventgrid import EventGridEventInConverter
 
 import function_app
-from devhost.functions import app_functions
+from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_UPLOADED
 from processing import runtime
-from processing.events import DOCUMENT_COMPLETED, DOCUMENT_UPLOADED
 from processing.runtime import Services
 from tests.builders.pdfs import build_reportlab_pdf
 from tests.support.app import Clock, RecordingPublisher, embedded_services
+from tools.devhost.functions import app_functions
 
 
 class Context:
@@ -46,7 +46,7 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> I
     built = embedded_services(tmp_path, RecordingPublisher(), clock=clock)
     monkeypatch.setattr(runtime, "services", lambda: built)
     yield built
-    built.stores.close()
+    built.platform.stores.close()
 
 
 def call_http(
@@ -108,7 +108,9 @@ def test_upload_process_and_fetch_through_the_decorated_functions(services: Serv
 
 
 def test_blob_created_in_event_grid_schema_is_processed(services: Services) -> None:
-    services.stores.blobs.put("inbox", "drop.txt", b"A dropped memo about the annual budget.")
+    services.platform.stores.blobs.put(
+        "inbox", "drop.txt", b"A dropped memo about the annual budget."
+    )
     deliver(
         {
             "id": "evt-1",

@@ -22,21 +22,26 @@ from typing import Any
 
 import pytest
 
-from processing.adapters.azure_storage import (
+from kernel.errors import (
+    ConflictError,
+    DependencyError,
+    InvalidNameError,
+    InvalidValueError,
+    NotFoundError,
+)
+from kernel.storage.azure import (
     AzureBlobStore,
     AzureQueueStore,
     AzureTableStore,
     ClientOptions,
 )
-from processing.adapters.embedded import (
+from kernel.storage.embedded import (
     EmbeddedBlobStore,
     EmbeddedQueueStore,
     EmbeddedTableStore,
 )
-from processing.adapters.factory import Stores
-from processing.adapters.validation import InvalidNameError, InvalidValueError
-from processing.extraction.errors import DependencyError
-from processing.ports import BlobStore, ConflictError, NotFoundError, QueueStore, TableStore
+from kernel.storage.factory import Stores
+from kernel.storage.ports import BlobStore, QueueStore, TableStore
 from tests.azurite import Azurite, free_ports
 
 

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from processing.adapters.factory import Stores, create_stores
-from processing.extraction.errors import DependencyError
-from processing.processor import Extract, run_pipeline
+from kernel.events.embedded import EmbeddedEventPublisher
+from kernel.platform import Platform
+from kernel.settings import PlatformSettings, StorageSettings
+from processing.processor import Extract, extract_in_process
 from processing.runtime import Services, build_services
-from processing.settings import Settings, StorageSettings
+from processing.settings import ProcessingSettings
 
-
-class RecordingPublisher:
-    """An EventPublisher that keeps what it is given; set ``failing`` to refuse."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.failing = False
-        self._lock = threading.Lock()
-
-    def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
-        if self.failing:
-            raise DependencyError("topic unavailable (test)")
-        with self._lock:
-            self.events.extend(dict(e) for e in events)
-
-    def of_type(self, event_type: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e["type"] == event_type]
+#: The embedded twin of the Event Grid publisher, which keeps what it is
+#: given; set ``unavailable`` to make it refuse as a topic that is down.
+RecordingPublisher = EmbeddedEventPublisher
 
 
 class Clock:
@@ -51,11 +36,33 @@ def embedded_services(
     publisher: RecordingPublisher,
     *,
     clock: Clock | None = None,
-    extract: Extract = run_pipeline,
+    extract: Extract = extract_in_process,
     **overrides: Any,
 ) -> Services:
-    settings = Settings(storage=StorageSettings(data_dir=data_dir), **overrides)
-    stores: Stores = create_stores(settings.storage)
-    return build_services(
-        settings, stores=stores, publisher=publisher, clock=clock or Clock(), extract=extract
+    shared = Platform(
+        PlatformSettings(storage=StorageSettings(data_dir=data_dir)),
+        publisher=publisher,
+        clock=clock or Clock(),
     )
+    return build_services(ProcessingSettings(**overrides), shared, extract=extract)
+
+
+def reset_runtime() -> None:
+    """Forget the process-wide settings and services, so the next invocation
+    builds them again from the (test's) environment."""
+    from kernel.platform import platform
+    from kernel.settings import platform_settings
+    from notifications.runtime import notifications
+    from notifications.settings import notification_settings
+    from processing.runtime import services
+    from processing.settings import processing_settings
+
+    for cached in (
+        notifications,
+        services,
+        platform,
+        platform_settings,
+        notification_settings,
+        processing_settings,
+    ):
+        cached.cache_clear()

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from notifications.addresses import Resolver, UnresolvableHostError, system_resolver
-from notifications.dispatch import Sender
+from kernel.egress.addresses import Resolver, UnresolvableHostError, system_resolver
+from kernel.platform import Platform
+from kernel.settings import PlatformSettings, StorageSettings, parse_cidrs
+from notifications.delivery import Sender
 from notifications.runtime import Notifications, build_notifications
-from processing.adapters.factory import create_stores
-from processing.settings import Settings, StorageSettings, parse_cidrs
+from notifications.settings import NotificationSettings
 
 LOOPBACK = "127.0.0.0/8"
 
@@ -174,12 +175,12 @@ class Harness:
     notifications: Notifications
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> NotificationSettings:
         return self.notifications.settings
 
     def take_job(self) -> str:
         """Remove the next visible job from the queue and return its text."""
-        queues = self.notifications.stores.queues
+        queues = self.notifications.platform.stores.queues
         (message,) = queues.receive(self.settings.webhook_queue, max_messages=1)
         queues.delete(self.settings.webhook_queue, message)
         return message.content
@@ -187,7 +188,7 @@ class Harness:
     def drain(self, *, timeout: float = 10.0, settle: float = 0.0) -> int:
         """Run delivery jobs (as the queue trigger would) until none has been
         visible for ``settle`` seconds; returns how many ran."""
-        queues = self.notifications.stores.queues
+        queues = self.notifications.platform.stores.queues
         queue = self.settings.webhook_queue
         ran = 0
         deadline = time.monotonic() + timeout
@@ -200,7 +201,7 @@ class Harness:
                 time.sleep(0.02)
                 continue
             for message in messages:
-                self.notifications.dispatcher.handle(message.content)
+                self.notifications.worker.handle(message.content)
                 queues.delete(queue, message)
                 ran += 1
             idle_since = time.monotonic()
@@ -213,8 +214,8 @@ def fresh_app() -> Any:
     call per instance, and other tests index ``function_app.app`` themselves."""
     import azure.functions as func
 
-    from notifications.functions import bp as notifications_bp
-    from processing.functions import bp as processing_bp
+    from notifications.triggers import bp as notifications_bp
+    from processing.triggers import bp as processing_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
     app.register_functions(processing_bp)
@@ -233,18 +234,20 @@ def make_harness(
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Harness:
-    settings = Settings(
-        storage=StorageSettings(data_dir=data_dir),
+    settings = NotificationSettings(
         webhook_allowed_cidrs=parse_cidrs(allowed),
         webhook_retry_schedule=tuple(schedule),
         logic_app_urls=tuple(logic_app_urls),
     )
+    shared = Platform(
+        PlatformSettings(storage=StorageSettings(data_dir=data_dir)),
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
     notifications = build_notifications(
         settings,
-        stores=create_stores(settings.storage),
+        shared,
         resolver=resolver,
         sender=sender,
-        clock=clock or (lambda: datetime.now(UTC)),
         random_fraction=lambda: 0.5,  # no jitter: delays exactly as scheduled
         sleep=sleep,
         fanout_workers=4,

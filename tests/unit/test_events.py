@@ -8,21 +8,15 @@ import pytest
 from azure.functions import meta
 from azure.functions.eventgrid import EventGridEventInConverter
 
-from processing.events import (
-    BLOB_CREATED,
-    BlobCreated,
-    DocumentUploaded,
-    InboundEvent,
-    InvalidEventError,
-    completion_event_id,
-)
+from kernel.errors import InvalidEventError
+from kernel.events.catalog import BLOB_CREATED
+from kernel.events.cloudevents import InboundEvent
+from processing.events import BlobCreated, DocumentUploaded, completion_event_id
 
 
 def decode(body: dict[str, object]) -> InboundEvent:
     datum = meta.Datum(type="json", value=json.dumps(body))
-    return InboundEvent.from_event_grid(
-        EventGridEventInConverter.decode(datum, trigger_metadata={})
-    )
+    return InboundEvent.from_trigger(EventGridEventInConverter.decode(datum, trigger_metadata={}))
 
 
 def test_cloudevents_schema_with_traceparent_extension() -> None:

@@ -212,36 +212,29 @@ def test_every_skipped_check_states_its_reason() -> None:
 # --- the settings contract ---------------------------------------------------
 
 
-def module_settings(module: str) -> tuple[set[str], set[str]]:
-    """The setting names a settings module declares (its UPPER_CASE string
-    constants, by its own contract) and its OPTIONAL set."""
-    import importlib
-
-    settings = importlib.import_module(module)
-    names = {
-        value
-        for key, value in vars(settings).items()
-        if key.isupper() and isinstance(value, str) and _SETTING_NAME.match(value)
-    }
-    optional = {str(name) for name in getattr(settings, "OPTIONAL", ())}
-    return names, optional
-
-
 def code_settings() -> tuple[set[str], set[str]]:
-    """Names the code reads (processing/settings.py and, once it exists,
-    notifications/settings.py; processing/telemetry.py; the local sample) and
-    the ones it can do without."""
-    names: set[str] = set()
-    optional: set[str] = set()
-    for module in ("processing.settings", "notifications.settings", "processing.telemetry"):
-        if module == "notifications.settings" and not (ROOT / "notifications/settings.py").exists():
-            continue
-        found, can_skip = module_settings(module)
-        names |= found
-        optional |= can_skip
-    sample = json.loads(SAMPLE_SETTINGS.read_text(encoding="utf-8"))
-    names |= set(sample["Values"])
-    return names, optional
+    """The names the code reads (recorded while every settings object is built)
+    and the ones it can do without (each settings module's OPTIONAL)."""
+    from kernel import settings as platform_settings
+    from kernel import telemetry
+    from kernel.settings import Env, PlatformSettings
+    from notifications import settings as notification_settings
+    from notifications.settings import NotificationSettings
+    from processing import settings as processing_settings
+    from processing.settings import ProcessingSettings
+
+    env = Env({})
+    PlatformSettings.from_env(env)
+    ProcessingSettings.from_env(env)
+    NotificationSettings.from_env(env)
+    telemetry.configure((), env)
+    optional = (
+        platform_settings.OPTIONAL
+        | processing_settings.OPTIONAL
+        | notification_settings.OPTIONAL
+        | telemetry.OPTIONAL
+    )
+    return env.read, set(optional)
 
 
 def app_settings() -> dict[str, Any]:
@@ -283,7 +276,8 @@ def test_infra_never_sets_local_platform_or_rejected_settings() -> None:
 def test_exception_lists_name_real_settings() -> None:
     """The exceptions above name settings the code actually has (no stale entries)."""
     names, _ = code_settings()
-    assert set(LOCAL_ONLY) - names == set()
+    # FUNCTIONS_WORKER_RUNTIME is read by the local Functions host (func start), not the app.
+    assert set(LOCAL_ONLY) - names == {"FUNCTIONS_WORKER_RUNTIME"}
     assert set(PLATFORM_PROVIDED) - names == set()
 
 
@@ -397,7 +391,7 @@ def test_subscription_map_fits_the_templates() -> None:
 def registered_functions() -> frozenset[str]:
     # get_functions() validates as it indexes and refuses a second call.
     import function_app
-    from devhost.functions import app_functions
+    from tools.devhost.functions import app_functions
 
     return frozenset(str(f.get_function_name()) for f in app_functions(function_app.app))
 

@@ -8,8 +8,8 @@ from types import MappingProxyType
 
 import pytest
 
-from devhost.logformat import FieldsFormatter
-from processing import logcontext
+from kernel import logcontext
+from tools.devhost.logformat import FieldsFormatter
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from notifications.addresses import (
+from kernel.egress.addresses import (
     AddressPolicy,
     ForbiddenAddressError,
     InsecureSchemeError,
@@ -18,7 +18,7 @@ from notifications.addresses import (
     parse_ipv4_literal,
     split_url,
 )
-from processing.settings import parse_cidrs
+from kernel.settings import parse_cidrs
 from tests.support.webhooks import FixedResolver
 
 PUBLIC_V4 = "93.184.215.14"

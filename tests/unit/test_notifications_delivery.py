@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from notifications.addresses import WebhookTarget
-from notifications.dispatch import MAX_BODY_CHARS
+from kernel.egress.addresses import VettedTarget
+from kernel.egress.client import PinnedSender, SendResult
+from kernel.errors import NotFoundError
 from notifications.errors import AttemptInProgressError, DeliveryStateError
-from notifications.models import (
+from notifications.fanout import MAX_BODY_CHARS
+from notifications.records import (
     DEADLETTER_PARTITION,
     Attempt,
     DeliveryState,
@@ -27,8 +29,6 @@ from notifications.models import (
     event_hash,
     logic_app_id,
 )
-from notifications.sender import PinnedSender, SendResult
-from processing.ports import NotFoundError
 from tests.support.webhooks import (
     FakeClock,
     FixedResolver,
@@ -56,12 +56,12 @@ def receiver() -> Iterator[Receiver]:
 
 def attempts(harness: Harness, target_id: str) -> list[Attempt]:
     """Attempts, oldest first."""
-    found = harness.notifications.dispatcher.attempts(target_id, after=None, limit=100)
+    found = harness.notifications.replay.attempts(target_id, after=None, limit=100)
     return [a for _, a in reversed(found)]
 
 
 def state(harness: Harness, target_id: str, event_id: str) -> DeliveryState:
-    deliveries = harness.notifications.dispatcher._deliveries
+    deliveries = harness.notifications.deliveries
     return deliveries.get(target_id, event_hash(event_id)).state
 
 
@@ -70,7 +70,7 @@ def test_a_delivery_carries_the_cloudevent_signed_per_standard_webhooks(
 ) -> None:
     subscription = harness.notifications.subscriptions.register(receiver.url())
     event = completion_event("evt-1")
-    result = harness.notifications.dispatcher.fan_out(event)
+    result = harness.notifications.fanout.fan_out(event)
     assert (result.targets, result.enqueued, result.duplicates) == (1, 1, 0)
     harness.drain()
 
@@ -87,7 +87,7 @@ def test_a_delivery_carries_the_cloudevent_signed_per_standard_webhooks(
 def test_a_flaky_endpoint_is_retried_on_schedule_with_the_same_notice(harness: Harness) -> None:
     with receiving(Reply(500), Reply(503), Reply(200)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+        harness.notifications.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
 
     first, second, third = receiver.requests
@@ -117,17 +117,17 @@ def test_after_the_last_attempt_the_notice_is_dead_lettered_and_can_be_replayed(
 ) -> None:
     with receiving(Reply(500), Reply(500), Reply(500), Reply(200)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        dispatcher = harness.notifications.dispatcher
-        dispatcher.fan_out(completion_event("evt-1"))
+        services = harness.notifications
+        services.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
         assert len(receiver.requests) == 3  # 1 + two retries
         assert state(harness, subscription.id, "evt-1") is DeliveryState.DEAD_LETTERED
-        (dead,) = dispatcher.dead_letters(after=None, limit=10)
+        (dead,) = services.replay.dead_letters(after=None, limit=10)
         assert dead["delivery_id"] == delivery_id(subscription.id, "evt-1")
         assert dead["reason"] == "attempts_exhausted"
         assert dead["last_status_code"] == 500
 
-        replayed = dispatcher.redeliver(delivery_id(subscription.id, "evt-1"))
+        replayed = services.replay.redeliver(delivery_id(subscription.id, "evt-1"))
         assert replayed.state is DeliveryState.PENDING and replayed.run == 2
         harness.drain()
 
@@ -136,7 +136,7 @@ def test_after_the_last_attempt_the_notice_is_dead_lettered_and_can_be_replayed(
     assert receiver.requests[3].headers["webhook-id"] == receiver.requests[0].headers["webhook-id"]
     Webhook(subscription.secret).verify(receiver.requests[3].body, receiver.requests[3].headers)
     assert state(harness, subscription.id, "evt-1") is DeliveryState.DELIVERED
-    assert dispatcher.dead_letters(after=None, limit=10) == []
+    assert services.replay.dead_letters(after=None, limit=10) == []
     assert [a.attempt for a in attempts(harness, subscription.id)] == [1, 2, 3, 4]
 
 
@@ -144,52 +144,52 @@ def test_a_delivered_notice_can_be_replayed_but_not_one_in_flight(
     harness: Harness, receiver: Receiver
 ) -> None:
     subscription = harness.notifications.subscriptions.register(receiver.url())
-    dispatcher = harness.notifications.dispatcher
-    dispatcher.fan_out(completion_event("evt-1"))
+    services = harness.notifications
+    services.fanout.fan_out(completion_event("evt-1"))
     notice = delivery_id(subscription.id, "evt-1")
     with pytest.raises(DeliveryStateError) as busy:
-        dispatcher.redeliver(notice)  # still pending
-    assert busy.value.reason == "delivery_in_progress"
+        services.replay.redeliver(notice)  # still pending
+    assert busy.value.code == "delivery_in_progress"
     harness.drain()
-    dispatcher.redeliver(notice)
+    services.replay.redeliver(notice)
     harness.drain()
     assert len(receiver.requests) == 2
     with pytest.raises(NotFoundError):
-        dispatcher.redeliver(f"{subscription.id}.{'0' * 24}")
+        services.replay.redeliver(f"{subscription.id}.{'0' * 24}")
     with pytest.raises(NotFoundError):
-        dispatcher.redeliver("not-a-delivery")
+        services.replay.redeliver("not-a-delivery")
 
 
 def test_a_job_from_before_a_replay_does_nothing(harness: Harness, receiver: Receiver) -> None:
     subscription = harness.notifications.subscriptions.register(receiver.url())
-    dispatcher = harness.notifications.dispatcher
-    dispatcher.fan_out(completion_event("evt-1"))
+    services = harness.notifications
+    services.fanout.fan_out(completion_event("evt-1"))
     old_job = harness.take_job()
-    dispatcher.handle(old_job)
-    dispatcher.redeliver(delivery_id(subscription.id, "evt-1"))
+    services.worker.handle(old_job)
+    services.replay.redeliver(delivery_id(subscription.id, "evt-1"))
     harness.drain()
-    dispatcher.handle(old_job)
+    services.worker.handle(old_job)
     assert len(receiver.requests) == 2
 
 
 def test_410_disables_the_subscription(harness: Harness) -> None:
     with receiving(Reply(410)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        dispatcher = harness.notifications.dispatcher
-        dispatcher.fan_out(completion_event("evt-1"))
+        services = harness.notifications
+        services.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
         assert len(receiver.requests) == 1  # no retries
         disabled = harness.notifications.subscriptions.get(subscription.id)
         assert disabled.status is SubscriptionStatus.DISABLED
         assert disabled.disabled_reason == "endpoint_gone"
         assert state(harness, subscription.id, "evt-1") is DeliveryState.DEAD_LETTERED
-        (dead,) = dispatcher.dead_letters(after=None, limit=10)
+        (dead,) = services.replay.dead_letters(after=None, limit=10)
         assert dead["reason"] == "endpoint_gone"
 
-        assert dispatcher.fan_out(completion_event("evt-2")).targets == 0
+        assert services.fanout.fan_out(completion_event("evt-2")).targets == 0
         with pytest.raises(DeliveryStateError) as refused:
-            dispatcher.redeliver(delivery_id(subscription.id, "evt-1"))
-        assert refused.value.reason == "subscription_disabled"
+            services.replay.redeliver(delivery_id(subscription.id, "evt-1"))
+        assert refused.value.code == "subscription_disabled"
         harness.drain()
     assert len(receiver.requests) == 1
 
@@ -201,9 +201,9 @@ def test_a_logic_app_gets_every_completion_unsigned_and_202_is_success(tmp_path:
             "api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=TOPSECRETSIG",
         )
         harness = make_harness(tmp_path, logic_app_urls=[url])
-        dispatcher = harness.notifications.dispatcher
-        assert dispatcher.fan_out(completion_event("evt-1")).enqueued == 1
-        assert dispatcher.fan_out(completion_event("evt-2", type="document.processing.failed"))
+        services = harness.notifications
+        assert services.fanout.fan_out(completion_event("evt-1")).enqueued == 1
+        assert services.fanout.fan_out(completion_event("evt-2", type="document.processing.failed"))
         harness.drain()
 
     first, second = receiver.requests
@@ -224,25 +224,25 @@ def test_duplicate_completion_events_give_one_delivery(
     harness: Harness, receiver: Receiver
 ) -> None:
     harness.notifications.subscriptions.register(receiver.url())
-    dispatcher = harness.notifications.dispatcher
+    services = harness.notifications
     event = completion_event("evt-1")
-    threads = [threading.Thread(target=dispatcher.fan_out, args=(event,)) for _ in range(4)]
+    threads = [threading.Thread(target=services.fanout.fan_out, args=(event,)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     harness.drain()
-    assert dispatcher.fan_out(event).duplicates == 1  # and again after delivery
+    assert services.fanout.fan_out(event).duplicates == 1  # and again after delivery
     harness.drain()
     assert len(receiver.requests) == 1
 
 
 def test_a_job_whose_delivery_succeeded_does_nothing(harness: Harness, receiver: Receiver) -> None:
     harness.notifications.subscriptions.register(receiver.url())
-    harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+    harness.notifications.fanout.fan_out(completion_event("evt-1"))
     job = harness.take_job()
-    harness.notifications.dispatcher.handle(job)
-    harness.notifications.dispatcher.handle(job)  # the queue delivered it twice
+    harness.notifications.worker.handle(job)
+    harness.notifications.worker.handle(job)  # the queue delivered it twice
     assert len(receiver.requests) == 1
 
 
@@ -251,9 +251,9 @@ def test_one_slow_endpoint_does_not_hold_up_another(harness: Harness) -> None:
     with receiving(Reply(200, delay=1.0)) as slow, receiving(Reply(200)) as fast:
         slow_id = harness.notifications.subscriptions.register(slow.url()).id
         harness.notifications.subscriptions.register(fast.url())
-        harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+        harness.notifications.fanout.fan_out(completion_event("evt-1"))
         jobs = sorted([harness.take_job(), harness.take_job()], key=lambda j: slow_id not in j)
-        handle = harness.notifications.dispatcher.handle
+        handle = harness.notifications.worker.handle
         slow_worker = threading.Thread(target=handle, args=(jobs[0],))
         slow_worker.start()
         while not slow.requests:
@@ -270,7 +270,7 @@ def test_redirects_are_failures_and_never_followed(harness: Harness) -> None:
         moved = Reply(307, headers=[("Location", elsewhere.url("/x", "token=LOCSECRET"))])
         with receiving(moved) as receiver:
             subscription = harness.notifications.subscriptions.register(receiver.url())
-            harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+            harness.notifications.fanout.fan_out(completion_event("evt-1"))
             harness.drain()
         assert elsewhere.requests == []
     assert len(receiver.requests) == 3
@@ -282,29 +282,29 @@ def test_redirects_are_failures_and_never_followed(harness: Harness) -> None:
 def test_retry_after_on_429_sets_the_next_attempt(harness: Harness) -> None:
     with receiving(Reply(429, headers=[("Retry-After", "7")])) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+        harness.notifications.fanout.fan_out(completion_event("evt-1"))
         harness.drain()  # runs attempt 1; attempt 2 stays hidden in the queue
     (attempt,) = attempts(harness, subscription.id)
     assert attempt.next_attempt_at is not None
     assert attempt.next_attempt_at - attempt.attempted_at == timedelta(seconds=7)
-    queues = harness.notifications.stores.queues
+    queues = harness.notifications.platform.stores.queues
     assert queues.receive(harness.settings.webhook_queue) == []  # hidden until due
 
 
 def test_a_job_that_arrives_early_is_put_back_until_due(harness: Harness) -> None:
     with receiving(Reply(429, headers=[("Retry-After", "7")])) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        dispatcher = harness.notifications.dispatcher
-        dispatcher.fan_out(completion_event("evt-1"))
+        services = harness.notifications
+        services.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
-        deliveries = dispatcher._deliveries
+        deliveries = services.deliveries
         pending = deliveries.get(subscription.id, event_hash("evt-1"))
         due = pending.next_attempt_at or pending.created_at
         early = json.dumps(
             {"v": 1, "target": subscription.id, "digest": pending.digest, "attempt": 2}
             | {"run": 1, "due": due.timestamp()}
         )
-        dispatcher.handle(early)  # e.g. a copy delivered before its visibility ended
+        services.worker.handle(early)  # e.g. a copy delivered before its visibility ended
     assert len(receiver.requests) == 1
     assert state(harness, subscription.id, "evt-1") is DeliveryState.PENDING
 
@@ -312,7 +312,7 @@ def test_a_job_that_arrives_early_is_put_back_until_due(harness: Harness) -> Non
 def test_at_most_20_kb_of_the_answer_is_stored(harness: Harness) -> None:
     with receiving(Reply(500, b"e" * 100_000)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+        harness.notifications.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
     first = attempts(harness, subscription.id)[0]
     assert first.response_body == "e" * 20 * 1024
@@ -337,7 +337,7 @@ def test_query_strings_never_reach_records_or_logs(
             subscription = harness.notifications.subscriptions.register(
                 receiver.url("/hook", "token=SUBTOKEN")
             )
-            harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+            harness.notifications.fanout.fan_out(completion_event("evt-1"))
             harness.drain()
         assert len(receiver.requests) >= 2
 
@@ -346,7 +346,7 @@ def test_query_strings_never_reach_records_or_logs(
         for record in caplog.records
     ]
     assert any("webhook." in line for line in logged)
-    tables = harness.notifications.stores.tables
+    tables = harness.notifications.platform.stores.tables
     table = harness.settings.webhook_deliveries_table
     stored = [
         json.dumps(entity)
@@ -370,10 +370,10 @@ def test_rotation_signs_with_both_secrets_for_24_hours(tmp_path: Path) -> None:
         assert rotated.secret != original.secret
         assert rotated.previous_secret_expires_at == clock.now + timedelta(hours=24)
         clock.now = real_now  # 23 h after the rotation: both still sign
-        harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+        harness.notifications.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
         clock.now = real_now + timedelta(hours=1, seconds=1)  # past the overlap
-        harness.notifications.dispatcher.fan_out(completion_event("evt-2"))
+        harness.notifications.fanout.fan_out(completion_event("evt-2"))
         harness.drain()
 
     during, after = receiver.requests
@@ -394,10 +394,10 @@ class RecordingSender:
     """Wraps the real sender, counting the targets it was asked to connect to."""
 
     def __init__(self) -> None:
-        self.targets: list[WebhookTarget] = []
+        self.targets: list[VettedTarget] = []
         self._real = PinnedSender(timeout=2.0)
 
-    def post(self, target: WebhookTarget, headers: Mapping[str, str], body: bytes) -> SendResult:
+    def post(self, target: VettedTarget, headers: Mapping[str, str], body: bytes) -> SendResult:
         self.targets.append(target)
         return self._real.post(target, headers, body)
 
@@ -414,7 +414,7 @@ def test_dns_rebinding_to_a_private_address_is_caught_at_delivery(
         f"https://hooks.example.test:{receiver.port}/hook"
     )
     resolver.answers["hooks.example.test"] = [PUBLIC, "127.0.0.1"]
-    harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+    harness.notifications.fanout.fan_out(completion_event("evt-1"))
     harness.drain()
 
     assert receiver.requests == []
@@ -431,7 +431,7 @@ def test_the_vetted_address_is_the_one_connected_to(tmp_path: Path, receiver: Re
     sender = RecordingSender()
     harness = make_harness(tmp_path, resolver=resolver, sender=sender)
     harness.notifications.subscriptions.register(f"http://hooks.example.test:{receiver.port}/")
-    harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+    harness.notifications.fanout.fan_out(completion_event("evt-1"))
     harness.drain()
     (target,) = sender.targets
     assert [str(a) for a in target.addresses] == ["127.0.0.1"]
@@ -442,7 +442,7 @@ def test_deleting_a_subscription_cancels_its_pending_deliveries(
     harness: Harness, receiver: Receiver
 ) -> None:
     subscription = harness.notifications.subscriptions.register(receiver.url())
-    harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+    harness.notifications.fanout.fan_out(completion_event("evt-1"))
     harness.notifications.subscriptions.delete(subscription.id)
     harness.drain()
     assert receiver.requests == []
@@ -454,9 +454,12 @@ def test_fan_out_follows_each_subscriptions_event_types(harness: Harness) -> Non
         subscriptions = harness.notifications.subscriptions
         subscriptions.register(completed.url(), ["document.processing.completed"])
         subscriptions.register(failed.url(), ["document.processing.failed"])
-        dispatcher = harness.notifications.dispatcher
-        assert dispatcher.fan_out(completion_event("evt-1")).targets == 1
-        assert dispatcher.fan_out(completion_event("evt-2", type="document.uploaded")).targets == 0
+        services = harness.notifications
+        assert services.fanout.fan_out(completion_event("evt-1")).targets == 1
+        assert (
+            services.fanout.fan_out(completion_event("evt-2", type="document.uploaded")).targets
+            == 0
+        )
         harness.drain()
     assert [json.loads(r.body)["id"] for r in completed.requests] == ["evt-1"]
     assert failed.requests == []
@@ -465,7 +468,7 @@ def test_fan_out_follows_each_subscriptions_event_types(harness: Harness) -> Non
 def test_an_oversized_event_is_not_fanned_out(harness: Harness, receiver: Receiver) -> None:
     harness.notifications.subscriptions.register(receiver.url())
     big = completion_event("evt-1", data={"blob": "x" * MAX_BODY_CHARS})
-    assert harness.notifications.dispatcher.fan_out(big).targets == 0
+    assert harness.notifications.fanout.fan_out(big).targets == 0
 
 
 def test_a_subscription_failing_for_5_days_is_disabled(tmp_path: Path) -> None:
@@ -473,15 +476,15 @@ def test_a_subscription_failing_for_5_days_is_disabled(tmp_path: Path) -> None:
     harness = make_harness(tmp_path, clock=clock, schedule=(0.01,))
     with receiving(Reply(500)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        dispatcher = harness.notifications.dispatcher
-        dispatcher.fan_out(completion_event("evt-1"))
+        services = harness.notifications
+        services.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
         failing = harness.notifications.subscriptions.get(subscription.id)
         assert failing.failing_since == clock.now
         assert failing.status is SubscriptionStatus.ACTIVE
 
         clock.advance(days=5)
-        dispatcher.fan_out(completion_event("evt-2"))
+        services.fanout.fan_out(completion_event("evt-2"))
         harness.drain()
     disabled = harness.notifications.subscriptions.get(subscription.id)
     assert disabled.status is SubscriptionStatus.DISABLED
@@ -493,7 +496,7 @@ def test_a_subscription_failing_for_5_days_is_disabled(tmp_path: Path) -> None:
 def test_a_success_ends_a_run_of_failures(harness: Harness) -> None:
     with receiving(Reply(500), Reply(200)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
-        harness.notifications.dispatcher.fan_out(completion_event("evt-1"))
+        harness.notifications.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
         assert len(receiver.requests) == 2
     assert harness.notifications.subscriptions.get(subscription.id).failing_since is None
@@ -506,7 +509,7 @@ class CrashOnce:
         self.calls = 0
         self._real = PinnedSender(timeout=2.0)
 
-    def post(self, target: WebhookTarget, headers: Mapping[str, str], body: bytes) -> SendResult:
+    def post(self, target: VettedTarget, headers: Mapping[str, str], body: bytes) -> SendResult:
         self.calls += 1
         if self.calls == 1:
             raise RuntimeError("worker died")
@@ -519,25 +522,25 @@ def test_an_attempt_whose_worker_died_is_taken_over_after_its_lease(
     clock = FakeClock()
     harness = make_harness(tmp_path, clock=clock, sender=CrashOnce())
     subscription = harness.notifications.subscriptions.register(receiver.url())
-    dispatcher = harness.notifications.dispatcher
-    dispatcher.fan_out(completion_event("evt-1"))
+    services = harness.notifications
+    services.fanout.fan_out(completion_event("evt-1"))
     job = harness.take_job()
     with pytest.raises(RuntimeError):
-        dispatcher.handle(job)
+        services.worker.handle(job)
     assert state(harness, subscription.id, "evt-1") is DeliveryState.DELIVERING
     with pytest.raises(AttemptInProgressError):
-        dispatcher.handle(job)  # the queue redelivers while the lease holds
+        services.worker.handle(job)  # the queue redelivers while the lease holds
     clock.advance(seconds=46)
-    dispatcher.handle(job)
+    services.worker.handle(job)
     assert len(receiver.requests) == 1
     assert state(harness, subscription.id, "evt-1") is DeliveryState.DELIVERED
 
 
 def test_malformed_jobs_are_dropped(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR):
-        harness.notifications.dispatcher.handle("not json")
-        harness.notifications.dispatcher.handle('{"v":1}')
-        harness.notifications.dispatcher.handle(
+        harness.notifications.worker.handle("not json")
+        harness.notifications.worker.handle('{"v":1}')
+        harness.notifications.worker.handle(
             '{"v":1,"target":"../x","digest":"a/b","attempt":1,"run":1,"due":0}'
         )
     assert [r.getMessage() for r in caplog.records] == ["webhook.job_invalid"] * 3
@@ -550,15 +553,15 @@ def test_a_notice_whose_worker_died_for_good_can_be_replayed(
     clock = FakeClock()
     harness = make_harness(tmp_path, clock=clock, sender=CrashOnce())
     subscription = harness.notifications.subscriptions.register(receiver.url())
-    dispatcher = harness.notifications.dispatcher
-    dispatcher.fan_out(completion_event("evt-1"))
+    services = harness.notifications
+    services.fanout.fan_out(completion_event("evt-1"))
     with pytest.raises(RuntimeError):
-        dispatcher.handle(harness.take_job())
+        services.worker.handle(harness.take_job())
     notice = delivery_id(subscription.id, "evt-1")
     with pytest.raises(DeliveryStateError):
-        dispatcher.redeliver(notice)
+        services.replay.redeliver(notice)
     clock.advance(minutes=20)
-    dispatcher.redeliver(notice)
+    services.replay.redeliver(notice)
     harness.drain()
     assert len(receiver.requests) == 1
     assert state(harness, subscription.id, "evt-1") is DeliveryState.DELIVERED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.redaction import redact_text, redact_url
+from kernel.egress.redaction import redact_text, redact_url
 
 LOGIC_APP = (
     "https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke"

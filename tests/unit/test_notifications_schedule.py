@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from notifications.schedule import RetrySchedule, parse_retry_after
-from processing.settings import DEFAULT_WEBHOOK_RETRY_SCHEDULE
+from notifications.settings import DEFAULT_WEBHOOK_RETRY_SCHEDULE
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 

@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from notifications.addresses import WebhookTarget, split_url
-from notifications.sender import MAX_RESPONSE_BYTES, PinnedSender
+from kernel.egress.addresses import VettedTarget, split_url
+from kernel.egress.client import MAX_RESPONSE_BYTES, PinnedSender
 from tests.support.webhooks import Reply, receiving
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 
 
-def pinned(url: str, *addresses: str) -> WebhookTarget:
-    return WebhookTarget(
+def pinned(url: str, *addresses: str) -> VettedTarget:
+    return VettedTarget(
         url=split_url(url), addresses=tuple(ipaddress.ip_address(a) for a in addresses)
     )
 

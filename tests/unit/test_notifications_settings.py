@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from notifications import settings_warning
-from processing.settings import (
+from kernel.errors import SettingsError
+from notifications.settings import (
     DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     LOGIC_APP_URL,
     OPTIONAL,
@@ -18,8 +18,7 @@ from processing.settings import (
     WEBHOOK_QUEUE,
     WEBHOOK_RETRY_SCHEDULE,
     WEBHOOK_SUBSCRIPTIONS_TABLE,
-    Settings,
-    SettingsError,
+    NotificationSettings,
 )
 
 SAMPLE = Path(__file__).resolve().parents[2] / "local.settings.sample.json"
@@ -34,16 +33,16 @@ WEBHOOK_SETTINGS = [
 
 
 def test_defaults() -> None:
-    settings = Settings.from_env({})
+    settings = NotificationSettings.from_env({})
     assert settings.webhook_queue == "webhook-deliveries"
     assert settings.webhook_retry_schedule == DEFAULT_WEBHOOK_RETRY_SCHEDULE
     assert settings.webhook_allowed_cidrs == ()
     assert settings.logic_app_urls == ()
-    assert settings_warning(settings) is None
+    assert settings.allow_list_warning() is None
 
 
 def test_values_are_read() -> None:
-    settings = Settings.from_env(
+    settings = NotificationSettings.from_env(
         {
             WEBHOOK_RETRY_SCHEDULE: "0.05, 0.1",
             WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8, ::1",
@@ -75,11 +74,13 @@ def test_values_are_read() -> None:
 )
 def test_bad_values_are_refused_at_start(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
-        Settings.from_env({name: value})
+        NotificationSettings.from_env({name: value})
 
 
 def test_the_warning_names_the_open_ranges() -> None:
-    warning = settings_warning(Settings.from_env({WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8"}))
+    warning = NotificationSettings.from_env(
+        {WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8"}
+    ).allow_list_warning()
     assert warning is not None
     assert "WEBHOOK_ALLOWED_CIDRS" in warning and "127.0.0.0/8" in warning
 
@@ -90,7 +91,7 @@ def test_every_webhook_setting_is_in_the_sample_with_a_safe_value() -> None:
         assert name in values
     assert values[WEBHOOK_ALLOWED_CIDRS] == ""
     assert values[LOGIC_APP_URL] == ""
-    Settings.from_env({k: str(v) for k, v in values.items()})
+    NotificationSettings.from_env({k: str(v) for k, v in values.items()})
 
 
 def test_only_the_queue_name_is_required() -> None:
@@ -102,13 +103,12 @@ def test_only_the_queue_name_is_required() -> None:
 def test_a_malformed_logic_app_url_stops_start_up_without_leaking_its_sas(
     tmp_path: Path,
 ) -> None:
+    from kernel.platform import Platform
+    from kernel.settings import PlatformSettings, StorageSettings
     from notifications.runtime import build_notifications
-    from processing.settings import StorageSettings
 
-    settings = Settings(
-        storage=StorageSettings(data_dir=tmp_path),
-        logic_app_urls=("ftp://logic.example/x?sig=SECRETSIG",),
-    )
+    settings = NotificationSettings(logic_app_urls=("ftp://logic.example/x?sig=SECRETSIG",))
+    shared = Platform(PlatformSettings(storage=StorageSettings(data_dir=tmp_path)))
     with pytest.raises(SettingsError, match="LOGIC_APP_URL") as caught:
-        build_notifications(settings)
+        build_notifications(settings, shared)
     assert "SECRETSIG" not in str(caught.value)

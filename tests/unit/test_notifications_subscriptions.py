@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from notifications.addresses import ForbiddenAddressError, InsecureSchemeError
+from kernel.egress.addresses import ForbiddenAddressError, InsecureSchemeError
+from kernel.errors import NotFoundError
 from notifications.errors import UnsupportedEventTypeError
-from notifications.models import SubscriptionStatus
-from processing.ports import NotFoundError
+from notifications.records import SubscriptionStatus
 from tests.support.webhooks import FakeClock, make_harness
 
 

@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from processing.events import (
+from kernel.errors import InvalidEventError, LeaseHeldError
+from kernel.events.catalog import (
     BLOB_CREATED,
     DOCUMENT_COMPLETED,
     DOCUMENT_FAILED,
     DOCUMENT_UPLOADED,
-    InboundEvent,
-    InvalidEventError,
-    completion_event_id,
 )
+from kernel.events.cloudevents import InboundEvent
+from processing.events import completion_event_id
 from processing.extraction.errors import CorruptDocumentError
 from processing.extraction.limits import Limits
 from processing.extraction.result import ProcessingResult
-from processing.processor import LeaseHeldError, run_pipeline
+from processing.processor import extract_in_process
 from processing.records import Status
 from processing.runtime import Services
 from tests.support.app import Clock, RecordingPublisher, embedded_services
@@ -42,7 +42,7 @@ class CountingExtract:
         self.calls += 1
         if self.crash is not None:
             raise self.crash
-        return run_pipeline(data, filename, limits)
+        return extract_in_process(data, filename, limits)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_upload_then_processing_completes_with_one_completion_event(
     assert event["subject"] == f"documents/{record.id}"
     assert event["data"]["result_url"].endswith(f"/api/documents/{record.id}/result")
     assert event["traceparent"].startswith("00-")
-    result = json.loads(svc.stores.blobs.get("results", f"{record.id}.json"))
+    result = json.loads(svc.platform.stores.blobs.get("results", f"{record.id}.json"))
     assert result["document"]["filename"] == "invoice.txt"
     assert "ACME" in result["text"]
 
@@ -181,14 +181,14 @@ def test_identical_bytes_reuse_the_cached_result_but_get_their_own_record_and_ev
 
     assert extract.calls == 1
     assert len(publisher.of_type(DOCUMENT_COMPLETED)) == 2
-    result = json.loads(svc.stores.blobs.get("results", f"{second.id}.json"))
+    result = json.loads(svc.platform.stores.blobs.get("results", f"{second.id}.json"))
     assert result["document"]["filename"] == "second.txt"
 
 
 def test_blob_drop_processes_each_blob_version_once(
     svc: Services, publisher: RecordingPublisher
 ) -> None:
-    svc.stores.blobs.put("inbox", "reports/q1.txt", TEXT)
+    svc.platform.stores.blobs.put("inbox", "reports/q1.txt", TEXT)
     for _ in range(3):
         svc.processor.handle(blob_created("reports/q1.txt", "etag-1"))
     [record] = svc.documents.recent()
@@ -197,7 +197,9 @@ def test_blob_drop_processes_each_blob_version_once(
     assert record.status is Status.COMPLETED
     assert len(publisher.of_type(DOCUMENT_COMPLETED)) == 1
 
-    svc.stores.blobs.put("inbox", "reports/q1.txt", TEXT + b"More text in a new version.\n")
+    svc.platform.stores.blobs.put(
+        "inbox", "reports/q1.txt", TEXT + b"More text in a new version.\n"
+    )
     svc.processor.handle(blob_created("reports/q1.txt", "etag-2"))
     assert len(svc.documents.recent()) == 2
 
@@ -225,13 +227,13 @@ def test_unpublished_outcome_is_published_on_redelivery_with_the_same_event_id(
     svc: Services, publisher: RecordingPublisher
 ) -> None:
     record = svc.uploads.accept(TEXT, "a.txt")
-    publisher.failing = True
-    with pytest.raises(Exception, match="topic unavailable"):
+    publisher.unavailable = True
+    with pytest.raises(Exception, match="topic is unavailable"):
         svc.processor.handle(uploaded(record.id))
     stored = svc.documents.get(record.id)
     assert stored.status is Status.COMPLETED and not stored.event_published
 
-    publisher.failing = False
+    publisher.unavailable = False
     svc.processor.handle(uploaded(record.id))
     [event] = publisher.of_type(DOCUMENT_COMPLETED)
     assert event["id"] == completion_event_id(record.id, "completed")
@@ -246,10 +248,10 @@ def test_unknown_event_types_are_rejected_as_invalid(svc: Services) -> None:
 def test_reconciler_reannounces_stale_uploads_and_unpublished_outcomes(
     svc: Services, publisher: RecordingPublisher, clock: Clock
 ) -> None:
-    publisher.failing = True
+    publisher.unavailable = True
     stale = svc.uploads.accept(TEXT, "stale.txt")  # accepted although the topic is down
     assert svc.documents.get(stale.id).status is Status.QUEUED
-    publisher.failing = False
+    publisher.unavailable = False
 
     assert svc.reconciler.run() == {"uploads": 0, "completions": 0}  # not stale yet
     clock.advance(minutes=11)

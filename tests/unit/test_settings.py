@@ -1,16 +1,22 @@
-"""Settings: read once from the environment, every name listed in the sample file."""
+"""Settings: read once from the environment into frozen objects per capability,
+every name read listed in the sample file."""
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
 import pytest
 
-from processing import settings as settings_module
+from kernel import telemetry
+from kernel.errors import SettingsError
+from kernel.settings import OPTIONAL as PLATFORM_OPTIONAL
+from kernel.settings import Env, PlatformSettings
+from notifications import settings as notification_settings
+from notifications.settings import NotificationSettings
+from processing import settings as processing_settings
 from processing.extraction.limits import MIB, Limits
-from processing.settings import Settings, SettingsError
+from processing.settings import ProcessingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME"}
@@ -22,35 +28,40 @@ IDENTITY_ONLY = {
 }
 
 
-def setting_names() -> set[str]:
-    """Every string constant assigned at the top of processing/settings.py."""
-    tree = ast.parse((ROOT / "processing/settings.py").read_text())
-    return {
-        node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-        and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets)
-    }
+def names_read() -> set[str]:
+    """Every setting name the code reads while building all settings objects."""
+    env = Env({})
+    PlatformSettings.from_env(env)
+    ProcessingSettings.from_env(env)
+    NotificationSettings.from_env(env)
+    telemetry.configure((), env)
+    return env.read
 
 
 def test_every_setting_the_code_reads_is_in_the_sample_file() -> None:
     sample = set(json.loads((ROOT / "local.settings.sample.json").read_text())["Values"])
-    missing = setting_names() - sample - PLATFORM_PROVIDED - IDENTITY_ONLY
+    missing = names_read() - sample - PLATFORM_PROVIDED - IDENTITY_ONLY
     assert missing == set()
 
 
+def test_every_setting_in_the_sample_file_is_read() -> None:
+    sample = set(json.loads((ROOT / "local.settings.sample.json").read_text())["Values"])
+    # Read by the Functions host or the worker, not by the app's code.
+    host_only = {"AzureWebJobsStorage", "FUNCTIONS_WORKER_RUNTIME"}
+    assert sample - host_only - names_read() == set()
+
+
 def test_defaults_without_any_environment() -> None:
-    settings = Settings.from_env({})
-    assert settings.storage.embedded
+    platform = PlatformSettings.from_env({})
+    settings = ProcessingSettings.from_env({})
+    assert platform.storage.embedded
     assert settings.limits == Limits()
     assert settings.isolation is True
-    assert settings.public_base_url == "http://127.0.0.1:7071"
+    assert platform.public_base_url == "http://127.0.0.1:7071"
 
 
 def test_limits_come_from_their_settings() -> None:
-    settings = Settings.from_env(
+    settings = ProcessingSettings.from_env(
         {
             "MAX_UPLOAD_BYTES": "1000",
             "MAX_PAGES": "7",
@@ -74,7 +85,7 @@ def test_limits_come_from_their_settings() -> None:
 
 
 def test_the_platform_hostname_sets_the_public_base_url() -> None:
-    settings = Settings.from_env({"WEBSITE_HOSTNAME": "docflow.azurewebsites.net"})
+    settings = PlatformSettings.from_env({"WEBSITE_HOSTNAME": "docflow.azurewebsites.net"})
     assert settings.public_base_url == "https://docflow.azurewebsites.net"
 
 
@@ -89,8 +100,28 @@ def test_the_platform_hostname_sets_the_public_base_url() -> None:
 )
 def test_bad_values_are_refused_with_the_setting_named(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
-        Settings.from_env({name: value})
+        ProcessingSettings.from_env({name: value})
 
 
-def test_optional_names_are_real_settings() -> None:
-    assert setting_names() >= settings_module.OPTIONAL
+def test_a_bad_log_level_is_refused_with_the_setting_named() -> None:
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        telemetry.configure((), {"LOG_LEVEL": "LOUD"})
+
+
+def test_log_level_sets_the_app_loggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    logger = logging.getLogger("tests.log_level_probe")
+    monkeypatch.setattr(logger, "level", logging.NOTSET)
+    telemetry.configure(("tests.log_level_probe",), {"LOG_LEVEL": "warning"})
+    assert logger.level == logging.WARNING
+
+
+def test_optional_names_are_names_the_code_reads() -> None:
+    optional = (
+        PLATFORM_OPTIONAL
+        | processing_settings.OPTIONAL
+        | notification_settings.OPTIONAL
+        | telemetry.OPTIONAL
+    )
+    assert optional <= names_read()

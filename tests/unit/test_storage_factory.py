@@ -9,26 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from processing.adapters.azure_storage import (
+from kernel.credentials import managed_identity
+from kernel.errors import (
+    ConflictError,
+    DependencyError,
+    InvalidNameError,
+    InvalidValueError,
+    NotFoundError,
+    SettingsError,
+)
+from kernel.settings import StorageSettings
+from kernel.storage.azure import AzureBlobStore, AzureQueueStore, AzureTableStore
+from kernel.storage.azure.connection import (
     DEVELOPMENT_ACCOUNT_KEY,
-    AzureBlobStore,
-    AzureQueueStore,
-    AzureTableStore,
     expand_connection_string,
     translate_error,
 )
-from processing.adapters.embedded import EmbeddedBlobStore, EmbeddedQueueStore, EmbeddedTableStore
-from processing.adapters.factory import Stores, create_stores, managed_identity
-from processing.adapters.validation import (
-    InvalidNameError,
-    InvalidValueError,
-    check_container_name,
-    check_table_name,
-    split_blob_path,
-)
-from processing.extraction.errors import DependencyError
-from processing.ports import ConflictError, NotFoundError
-from processing.settings import SettingsError, StorageSettings
+from kernel.storage.embedded import EmbeddedBlobStore, EmbeddedQueueStore, EmbeddedTableStore
+from kernel.storage.factory import Stores, create_stores
+from kernel.storage.validation import check_container_name, check_table_name, split_blob_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,8 +122,8 @@ def test_the_managed_identity_factory_builds_one_shared_credential() -> None:
 def test_importing_and_building_the_stores_imports_no_azure_sdk() -> None:
     code = (
         "import sys\n"
-        "from processing.adapters.factory import create_stores\n"
-        "from processing.settings import StorageSettings\n"
+        "from kernel.storage.factory import create_stores\n"
+        "from kernel.settings import StorageSettings\n"
         "create_stores(StorageSettings(connection_string='UseDevelopmentStorage=true'))\n"
         "create_stores(StorageSettings(blob_service_uri='https://a.blob.core.windows.net'))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'azure'))\n"

@@ -45,7 +45,7 @@ def test_bad_uploads_are_refused_before_anything_is_stored(tmp_path: Path) -> No
         svc.uploads.accept(b"x" * 101, "a.txt")
     with pytest.raises(UnsupportedTypeError):
         svc.uploads.accept(b"\x7fELF\x02\x01" + bytes(range(90)), "a.pdf")
-    assert list(svc.stores.blobs.list("uploads")) == []
+    assert list(svc.platform.stores.blobs.list("uploads")) == []
     assert svc.documents.recent() == []
     assert publisher.events == []
 
@@ -57,7 +57,8 @@ def test_accepted_upload_is_stored_recorded_and_announced(tmp_path: Path) -> Non
     assert record.filename == "notes.txt"
     assert record.status is Status.QUEUED
     assert (
-        svc.stores.blobs.get("uploads", record.blob_name) == b"hello world, a small text document."
+        svc.platform.stores.blobs.get("uploads", record.blob_name)
+        == b"hello world, a small text document."
     )
     assert svc.documents.get(record.id).sha256 == record.sha256
     [event] = publisher.of_type(DOCUMENT_UPLOADED)
@@ -66,7 +67,7 @@ def test_accepted_upload_is_stored_recorded_and_announced(tmp_path: Path) -> Non
 
 def test_upload_is_accepted_even_when_the_topic_is_down(tmp_path: Path) -> None:
     publisher = RecordingPublisher()
-    publisher.failing = True
+    publisher.unavailable = True
     svc = embedded_services(tmp_path, publisher)
     record = svc.uploads.accept(b"some text that must not be lost", "a.txt")
     assert svc.documents.get(record.id).status is Status.QUEUED

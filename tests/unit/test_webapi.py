@@ -1,4 +1,4 @@
-"""Request decoding and problem details, independent of the Functions runtime."""
+"""Request decoding, paging and problem details, independent of the Functions runtime."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import json
 
 import pytest
 
-from processing.extraction.errors import DependencyError, EmptyDocumentError, TooLargeError
-from processing.webapi import RequestError, decode_upload, page_params, problem_for
+from kernel.errors import DependencyError, RequestError
+from kernel.http.paging import PageRequest
+from processing.extraction.errors import EmptyDocumentError, TooLargeError
+from processing.problems import PROBLEMS
+from processing.upload_request import decode_upload
 
 LIMIT = 1024 * 1024
 
@@ -77,17 +80,18 @@ def test_raw_body_name_from_content_disposition_including_rfc5987() -> None:
     [({}, (50, None)), ({"limit": "5", "after": "abc"}, (5, "abc"))],
 )
 def test_page_params(params: dict[str, str], expected: tuple[int, str | None]) -> None:
-    assert page_params(params) == expected
+    request = PageRequest.from_params(params)
+    assert (request.limit, request.after) == expected
 
 
 @pytest.mark.parametrize("limit", ["0", "201", "ten"])
 def test_bad_page_size_is_a_bad_request(limit: str) -> None:
     with pytest.raises(RequestError):
-        page_params({"limit": limit})
+        PageRequest.from_params({"limit": limit})
 
 
 def test_problems_carry_status_code_and_detail_without_internals() -> None:
-    problem = problem_for(TooLargeError("the document is larger than the limit"))
+    problem = PROBLEMS.problem_for(TooLargeError("the document is larger than the limit"))
     assert (problem.status, problem.code) == (413, "too_large")
     body = json.loads(problem.body(instance="/api/documents"))
     assert body == {
@@ -98,11 +102,11 @@ def test_problems_carry_status_code_and_detail_without_internals() -> None:
         "code": "too_large",
         "instance": "/api/documents",
     }
-    assert problem_for(EmptyDocumentError("empty")).status == 400
+    assert PROBLEMS.problem_for(EmptyDocumentError("empty")).status == 400
 
 
 def test_dependency_failures_are_503_with_retry_after_and_a_generic_detail() -> None:
-    problem = problem_for(DependencyError("table account secret-name unreachable"))
+    problem = PROBLEMS.problem_for(DependencyError("table account secret-name unreachable"))
     assert problem.status == 503
     assert problem.headers == {"Retry-After": "5"}
     assert "secret-name" not in problem.body().decode()

@@ -32,8 +32,8 @@ then installs it once::
 and :func:`recognize_entities`, which the pipeline calls, uses it without any
 change to callers. Types missing from :data:`TYPE_PRIORITY` rank after the
 built-in ones, so deterministic matches keep winning overlaps. A cloud backend
-should raise :class:`~processing.extraction.errors.DependencyError` when the service fails,
-so the caller can retry.
+lives outside this package (the core imports nothing of the app) and raises
+its own transient error when the service fails, so the caller can retry.
 """
 
 from __future__ import annotations

@@ -139,11 +139,6 @@ def iter_part_chunks(
         raise CorruptDocumentError(f"the part {info.filename!r} cannot be inflated") from exc
 
 
-def read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    """The whole inflated part, read with the bounds of :func:`iter_part_chunks`."""
-    return b"".join(iter_part_chunks(archive, info, limits))
-
-
 def _check_entry_count(data: bytes, limits: Limits) -> None:
     """Count central-directory records, stopping past the limit.
 

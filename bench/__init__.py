@@ -1,1 +1,0 @@
-"""Benchmarks: ``make bench`` runs ``python -m bench`` over ``../shared/corpus``."""

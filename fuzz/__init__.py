@@ -1,5 +1,0 @@
-"""Mutation fuzzing of type detection and the PDF, DOCX and text extractors.
-
-``python -m fuzz --seconds N`` runs it (see :mod:`fuzz.__main__`); the
-property checked on every input is in :mod:`fuzz.harness`.
-"""

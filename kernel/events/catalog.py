@@ -1,0 +1,19 @@
+"""The event types the app publishes and consumes: the contract between capabilities.
+
+A capability that reacts to another's work subscribes to these types (in
+``infra/event-subscriptions.json``) instead of importing the other's code.
+"""
+
+from __future__ import annotations
+
+#: ``source`` of every CloudEvent the app publishes.
+EVENT_SOURCE = "/docflow/documents"
+
+DOCUMENT_UPLOADED = "document.uploaded"
+DOCUMENT_COMPLETED = "document.processing.completed"
+DOCUMENT_FAILED = "document.processing.failed"
+#: Published by the storage account's system topic for blobs dropped in the inbox.
+BLOB_CREATED = "Microsoft.Storage.BlobCreated"
+
+#: A document's outcome: exactly one of these per document.
+COMPLETION_TYPES = frozenset({DOCUMENT_COMPLETED, DOCUMENT_FAILED})

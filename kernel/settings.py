@@ -1,0 +1,177 @@
+"""Reading settings once into frozen objects, and the platform's own settings.
+
+Each capability declares the names it reads as constants in its own settings
+module and builds one frozen settings object from the environment through
+:class:`Env`, which types every value and remembers which names were read
+(the settings contract test builds every settings object and checks that
+each name read appears in ``local.settings.sample.json`` and in the Bicep
+app settings). Nothing else in the app reads ``os.environ``, apart from the
+Azure SDKs' own well-known variables (such as ``AZURE_CLIENT_ID``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from kernel.errors import SettingsError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Storage: the Functions host's own setting decides, as in every Functions app.
+STORAGE = "AzureWebJobsStorage"
+STORAGE_BLOB_URI = "AzureWebJobsStorage__blobServiceUri"
+STORAGE_QUEUE_URI = "AzureWebJobsStorage__queueServiceUri"
+STORAGE_TABLE_URI = "AzureWebJobsStorage__tableServiceUri"
+STORAGE_CLIENT_ID = "AzureWebJobsStorage__clientId"
+DATA_DIR = "DATA_DIR"
+
+EVENTGRID_TOPIC_ENDPOINT = "EVENTGRID_TOPIC_ENDPOINT"
+EVENTGRID_TOPIC_KEY = "EVENTGRID_TOPIC_KEY"
+PUBLIC_BASE_URL = "PUBLIC_BASE_URL"
+WEBSITE_HOSTNAME = "WEBSITE_HOSTNAME"  # set by the Azure Functions platform
+
+DEFAULT_DATA_DIR = Path(".data")
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:7071"
+
+#: Platform settings with a default, which a deployment may leave out.
+OPTIONAL = frozenset({DATA_DIR, EVENTGRID_TOPIC_KEY, PUBLIC_BASE_URL})
+
+
+class Env:
+    """Typed reads of settings from a mapping (``os.environ`` by default).
+
+    Blank values count as unset. Every name asked for is remembered in
+    :attr:`read`, so tests can tell which settings the code really reads.
+    """
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = os.environ if values is None else values
+        self.read: set[str] = set()
+
+    def raw(self, name: str) -> str:
+        self.read.add(name)
+        return self._values.get(name, "").strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self.raw(name) or default
+
+    def optional(self, name: str) -> str | None:
+        return self.raw(name) or None
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        raw = self.raw(name).lower()
+        if not raw:
+            return default
+        if raw in {"true", "1", "yes"}:
+            return True
+        if raw in {"false", "0", "no"}:
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+    def positive_int(self, name: str, default: int) -> int:
+        raw = self.raw(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        if value <= 0:
+            raise SettingsError(f"{name} must be positive, not {value}")
+        return value
+
+    def items(self, name: str) -> tuple[str, ...]:
+        """Comma-separated values, blanks dropped."""
+        return split_items(self.raw(name))
+
+    def cidrs(self, name: str) -> tuple[IPNetwork, ...]:
+        """Networks from ``"127.0.0.0/8, ::1/128"``; a bare address is a one-address network."""
+        return parse_cidrs(self.raw(name), setting=name)
+
+
+def split_items(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def parse_cidrs(raw: str, *, setting: str = "the allow-list") -> tuple[IPNetwork, ...]:
+    """Networks from ``"127.0.0.0/8, ::1/128"``; SettingsError naming ``setting``."""
+    networks = []
+    for item in split_items(raw):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True))
+        except ValueError as exc:
+            raise SettingsError(f"{setting}: {item!r} is not a CIDR: {exc}") from None
+    return tuple(networks)
+
+
+def as_env(source: Env | Mapping[str, str] | None) -> Env:
+    return source if isinstance(source, Env) else Env(source)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    """Where blobs, tables and queues live.
+
+    ``connection_string`` set: Azure Storage or Azurite with a connection
+    string. Service URIs set: Azure Storage with managed identity. Neither:
+    the embedded store under ``data_dir``.
+    """
+
+    connection_string: str | None = None
+    blob_service_uri: str | None = None
+    queue_service_uri: str | None = None
+    table_service_uri: str | None = None
+    client_id: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    @property
+    def embedded(self) -> bool:
+        return not self.connection_string and not self.blob_service_uri
+
+    @classmethod
+    def from_env(cls, source: Env | Mapping[str, str] | None = None) -> StorageSettings:
+        env = as_env(source)
+        return cls(
+            connection_string=env.optional(STORAGE),
+            blob_service_uri=env.optional(STORAGE_BLOB_URI),
+            queue_service_uri=env.optional(STORAGE_QUEUE_URI),
+            table_service_uri=env.optional(STORAGE_TABLE_URI),
+            client_id=env.optional(STORAGE_CLIENT_ID),
+            data_dir=Path(env.text(DATA_DIR, str(DEFAULT_DATA_DIR))),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSettings:
+    """What every capability shares: storage, the event topic, the public URL."""
+
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    eventgrid_endpoint: str | None = None
+    eventgrid_key: str | None = None
+    #: The app's own origin, as callers reach it (links in events and answers).
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+
+    @classmethod
+    def from_env(cls, source: Env | Mapping[str, str] | None = None) -> PlatformSettings:
+        env = as_env(source)
+        hostname = env.optional(WEBSITE_HOSTNAME)
+        base_url = env.optional(PUBLIC_BASE_URL) or (
+            f"https://{hostname}" if hostname else DEFAULT_PUBLIC_BASE_URL
+        )
+        return cls(
+            storage=StorageSettings.from_env(env),
+            eventgrid_endpoint=env.optional(EVENTGRID_TOPIC_ENDPOINT),
+            eventgrid_key=env.optional(EVENTGRID_TOPIC_KEY),
+            public_base_url=base_url.rstrip("/"),
+        )
+
+
+@cache
+def platform_settings() -> PlatformSettings:
+    """The process's platform settings, read from the environment on first use."""
+    return PlatformSettings.from_env()

@@ -1,0 +1,126 @@
+"""Replaying notices, and the delivery history callers can list.
+
+A delivered or dead-lettered notice (or one whose job was lost) can be sent
+again as a new run of attempts, with the same ``webhook-id`` and body.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from kernel.clock import Clock
+from kernel.errors import AppError, ConflictError, NotFoundError
+from notifications.errors import DeliveryInProgressError, SubscriptionDisabledError
+from notifications.jobs import Job, JobQueue
+from notifications.records import (
+    Attempt,
+    Delivery,
+    DeliveryState,
+    SubscriptionStatus,
+    split_delivery_id,
+)
+from notifications.repository import DeliveryRepository
+from notifications.targets import Targets
+
+log = logging.getLogger(__name__)
+
+#: A delivery this far past due (or past its lease) has lost its job; a replay may revive it.
+STALLED_AFTER = timedelta(minutes=15)
+
+
+class ReplayService:
+    def __init__(
+        self,
+        *,
+        deliveries: DeliveryRepository,
+        targets: Targets,
+        jobs: JobQueue,
+        clock: Clock,
+    ) -> None:
+        self._deliveries = deliveries
+        self._targets = targets
+        self._jobs = jobs
+        self._clock = clock
+
+    def redeliver(self, delivery_id: str) -> Delivery:
+        """Send a delivered or dead-lettered notice again, as a new run of
+        attempts with the same ``webhook-id`` and body."""
+        parts = split_delivery_id(delivery_id)
+        if parts is None:
+            raise NotFoundError(f"no delivery {delivery_id!r}")
+        delivery = self._deliveries.get(*parts)
+        now = self._clock()
+        stalled = _stalled(delivery, now)
+        if delivery.state not in (DeliveryState.DELIVERED, DeliveryState.DEAD_LETTERED) and not (
+            stalled
+        ):
+            raise DeliveryInProgressError(
+                f"the delivery is {delivery.state.value}; only delivered or dead-lettered"
+                " notices can be redelivered"
+            )
+        target = self._targets.get(delivery.target_id)
+        if target is None:
+            raise NotFoundError("the delivery's subscription or Logic App URL no longer exists")
+        if target.subscription and target.subscription.status is SubscriptionStatus.DISABLED:
+            raise SubscriptionDisabledError(
+                f"the subscription is disabled ({target.subscription.disabled_reason})"
+            )
+        try:
+            restarted = self._deliveries.save(
+                delivery.replace(
+                    state=DeliveryState.PENDING,
+                    run=delivery.run + 1,
+                    run_base=delivery.attempts,
+                    next_attempt_at=now,
+                    lease_until=None,
+                    delivered_at=None,
+                    updated_at=now,
+                )
+            )
+        except ConflictError:
+            raise DeliveryInProgressError("the delivery changed meanwhile; try again") from None
+        try:
+            self._jobs.enqueue(
+                Job(
+                    restarted.target_id,
+                    restarted.digest,
+                    restarted.attempts + 1,
+                    restarted.run,
+                    now.timestamp(),
+                ),
+                0.0,
+            )
+        except AppError:
+            # Best effort: put the delivery back, so the replay can be asked again.
+            self._deliveries.finish(restarted, delivery.state, now, error=delivery.last_error)
+            raise
+        if delivery.state is DeliveryState.DEAD_LETTERED:
+            self._deliveries.remove_dead_letter(delivery)
+        log.info("webhook.redelivery", extra={"delivery_id": delivery.id, "run": restarted.run})
+        return restarted
+
+    def attempts(
+        self, target_id: str, *, after: str | None, limit: int
+    ) -> list[tuple[str, Attempt]]:
+        return self._deliveries.attempts(target_id, after=after, limit=limit)
+
+    def dead_letters(self, *, after: str | None, limit: int) -> list[dict[str, Any]]:
+        return self._deliveries.dead_letters(after=after, limit=limit)
+
+    def check_target(self, target_id: str) -> None:
+        """NotFoundError unless ``target_id`` is a subscription or a configured Logic App."""
+        self._targets.check(target_id)
+
+
+def _stalled(delivery: Delivery, now: datetime) -> bool:
+    """Whether the delivery lost its job: pending long past due, or claimed by
+    a worker that died (its job went to the poison queue)."""
+    if delivery.state is DeliveryState.PENDING:
+        since = delivery.next_attempt_at
+    elif delivery.state is DeliveryState.DELIVERING:
+        since = delivery.lease_until
+    else:
+        return False
+    return since is not None and now - since > STALLED_AFTER

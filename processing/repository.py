@@ -1,0 +1,107 @@
+"""Document records on a :class:`~kernel.storage.ports.TableStore`.
+
+Layout of the documents table:
+
+- ``PartitionKey="doc"``, ``RowKey=<document id>``: one status record per
+  document. Ids start with an inverted timestamp, so RowKey order is newest
+  first and listing is a single ordered range query.
+- ``PartitionKey="blob"``, ``RowKey=<hash of container/name@etag>``: which
+  document a dropped blob version became (the idempotency claim for BlobCreated).
+- ``PartitionKey="cache"``, ``RowKey=<sha256>-<pipeline version>``: where the
+  result for identical bytes is stored (the content cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from kernel.errors import ConflictError, NotFoundError
+from kernel.storage.ports import TableStore
+from processing.extraction.result import PIPELINE_VERSION
+from processing.records import DOC_PARTITION, DocumentRecord, Status, is_document_id
+
+BLOB_PARTITION = "blob"
+CACHE_PARTITION = "cache"
+
+
+class DocumentRepository:
+    """Reads and writes document records with optimistic concurrency."""
+
+    def __init__(self, tables: TableStore, table: str) -> None:
+        self._tables = tables
+        self._table = table
+
+    def add(self, record: DocumentRecord) -> DocumentRecord:
+        etag = self._tables.insert(self._table, record.to_row())
+        return record.replace(etag=etag)
+
+    def get(self, document_id: str) -> DocumentRecord:
+        """The record; NotFoundError for unknown (or malformed) ids."""
+        if not is_document_id(document_id):
+            raise NotFoundError(f"no document {document_id!r}")
+        return DocumentRecord.from_row(self._tables.get(self._table, DOC_PARTITION, document_id))
+
+    def save(self, record: DocumentRecord) -> DocumentRecord:
+        """Write ``record`` if nobody changed it since it was read (ConflictError otherwise)."""
+        if record.etag is None:
+            raise ValueError("save needs a record read from the repository")
+        etag = self._tables.update(self._table, record.to_row(), etag=record.etag)
+        return record.replace(etag=etag)
+
+    def recent(
+        self,
+        *,
+        status: Status | None = None,
+        event_published: bool | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[DocumentRecord]:
+        """Newest first; ``after`` is the last id of the previous page."""
+        equals: dict[str, str | int | bool] = {}
+        if status is not None:
+            equals["status"] = status.value
+        if event_published is not None:
+            equals["event_published"] = event_published
+        rows = self._tables.query(
+            self._table,
+            DOC_PARTITION,
+            equals=equals or None,
+            row_key_after=after,
+            limit=limit,
+        )
+        return [DocumentRecord.from_row(row) for row in rows]
+
+    def claim_blob(self, container: str, name: str, etag: str, document_id: str) -> str:
+        """Map a blob version to a document id, first writer wins; returns the winner."""
+        key = hashlib.sha256(f"{container}/{name}@{etag}".encode()).hexdigest()[:40]
+        try:
+            self._tables.insert(
+                self._table,
+                {"PartitionKey": BLOB_PARTITION, "RowKey": key, "document_id": document_id},
+            )
+        except ConflictError:
+            existing = self._tables.get(self._table, BLOB_PARTITION, key)
+            return str(existing["document_id"])
+        return document_id
+
+    def cached_result(self, sha256: str) -> str | None:
+        """The result blob of an earlier document with the same bytes, if any."""
+        try:
+            row = self._tables.get(self._table, CACHE_PARTITION, _cache_key(sha256))
+        except NotFoundError:
+            return None
+        return str(row["result_blob"])
+
+    def cache_result(self, sha256: str, result_blob: str) -> None:
+        self._tables.upsert(
+            self._table,
+            {
+                "PartitionKey": CACHE_PARTITION,
+                "RowKey": _cache_key(sha256),
+                "result_blob": result_blob,
+            },
+        )
+
+
+def _cache_key(sha256: str) -> str:
+    return f"{sha256}-{PIPELINE_VERSION}"

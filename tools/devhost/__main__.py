@@ -1,0 +1,158 @@
+"""``python -m tools.devhost [--host H] [--port P] [--app module:attr]``: run the app
+locally like ``func start``, with Event Grid played by the same process."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from tools.devhost.config import ConfigError, HostOptions, load_local_settings
+from tools.devhost.functions import FunctionAppLike
+from tools.devhost.lock import DataDirBusyError
+from tools.devhost.logformat import FieldsFormatter
+from tools.devhost.topic import TOPIC_PATH
+
+log = logging.getLogger("tools.devhost")
+
+DEFAULT_PORT = 7071
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.devhost", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port", type=int, default=None, help="port (default: local.settings.json Host, or 7071)"
+    )
+    parser.add_argument(
+        "--app", default="function_app:app", help="the FunctionApp, as module:attribute"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = logging.StreamHandler()
+    console.setFormatter(FieldsFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), handlers=[console])
+    # The SDKs log every request at INFO; the host logs its own, query strings left out.
+    logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLogger().level))
+    root = Path.cwd()
+    sys.path.insert(0, str(root))
+    try:
+        host_section = load_local_settings(root / "local.settings.json", os.environ)
+        options = HostOptions.from_env()
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    port = args.port if args.port is not None else int(host_section.get("LocalHttpPort", 0) or 0)
+    port = port or (DEFAULT_PORT if args.port is None else _free_port(args.host))
+    # A wildcard address is reachable by the app through loopback.
+    local = "127.0.0.1" if args.host in {"0.0.0.0", "::", ""} else args.host  # noqa: S104
+    base_url = f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
+    export_settings(options, base_url)
+    options = dataclasses.replace(options, topic_key=os.environ["EVENTGRID_TOPIC_KEY"])
+
+    # Imported only now: the app may read settings while it is imported.
+    from tools.devhost.host import DevHost
+
+    app = load_app(args.app)
+    from notifications.settings import NotificationSettings
+
+    try:
+        warning = NotificationSettings.from_env().allow_list_warning()
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
+    if warning:
+        log.warning("%s", warning)
+    try:
+        host = DevHost(
+            app,
+            data_dir=os.environ.get("DATA_DIR") or ".data",
+            host=args.host,
+            port=port,
+            options=options,
+            app_root=root,
+        )
+    except ValueError as exc:  # settings, host.json, subscriptions, routes, schedules
+        log.error("%s", exc)
+        return 2
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop_requested.is_set():
+            os._exit(128 + signum)  # a second signal: do not wait for invocations
+        log.info("shutting down (signal %d)", signum)
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        host.start()
+    except (DataDirBusyError, OSError, ValueError) as exc:  # folder or port taken, bad config
+        log.error("cannot start: %s", exc)
+        return 1
+    print_banner(host)
+    while not stop_requested.wait(0.5):
+        pass
+    host.stop()
+    return 0
+
+
+def export_settings(options: HostOptions, base_url: str) -> None:
+    """Point the app at this host's topic, with the configured or a fresh key."""
+    endpoint = base_url + TOPIC_PATH
+    previous = os.environ.get("EVENTGRID_TOPIC_ENDPOINT")
+    if previous and previous != endpoint:
+        log.warning("EVENTGRID_TOPIC_ENDPOINT replaced by the dev host's topic %s", endpoint)
+    os.environ["EVENTGRID_TOPIC_ENDPOINT"] = endpoint
+    os.environ["EVENTGRID_TOPIC_KEY"] = options.topic_key or secrets.token_urlsafe(32)
+    os.environ.setdefault("PUBLIC_BASE_URL", base_url)
+
+
+def load_app(spec: str) -> FunctionAppLike:
+    module_name, _, attribute = spec.partition(":")
+    module = importlib.import_module(module_name)
+    app: Any = getattr(module, attribute or "app")
+    if not hasattr(app, "get_functions"):
+        raise SystemExit(f"{spec} is not a FunctionApp")
+    result: FunctionAppLike = app
+    return result
+
+
+def print_banner(host: Any) -> None:
+    lines = ["", "Functions:", ""]
+    lines += [f"        {line}" for line in host.route_lines()]
+    for function in host.functions:
+        if function.trigger_type != "httpTrigger":
+            lines.append(f"        {function.name}: {function.trigger_type}")
+    lines += [
+        "",
+        f"Event Grid topic: {host.topic_endpoint}",
+        f"Event log:        {host.base_url}/devhost/events",
+        f"Deliveries:       {host.base_url}/devhost/deliveries",
+        f"Data:             {host.data_dir}",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
