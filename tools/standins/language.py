@@ -322,8 +322,9 @@ class LanguageStandIn:
             context.load_cert_chain(cert, key)
             self.ca_path = str(cert)
         self._server = _Server(self, context)
+        # A short poll interval keeps stop() (and so each test's teardown) quick.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="language-standin", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="language-standin", daemon=True
         )
         self._thread.start()
         log.info("language stand-in listening on %s", self.endpoint)
