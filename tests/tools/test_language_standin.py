@@ -185,6 +185,16 @@ def test_documents_per_request_limit(standin: LanguageStandIn, method: str, limi
     assert len(sent_body(standin)["analysisInput"]["documents"]) == limit + 1
 
 
+def test_request_over_one_megabyte_is_refused(standin: LanguageStandIn) -> None:
+    """A request body over the documented 1 MB is a 413 with InvalidDocumentBatch, even when
+    the document count (1,000 for language detection) is within its limit."""
+    with client_for(standin) as client, pytest.raises(HttpResponseError) as raised:
+        client.detect_language(["word " * 220] * 1000)
+    assert raised.value.status_code == 413
+    assert raised.value.error is not None
+    assert raised.value.error.code == "InvalidDocumentBatch"
+
+
 def test_overlong_and_empty_documents_fail_alone(standin: LanguageStandIn) -> None:
     """A document over 5,120 characters, or an empty one, gets its own InvalidDocument
     error in results.errors while the other documents of the batch are analysed."""
