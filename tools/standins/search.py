@@ -45,6 +45,7 @@ than ``simple``, vectorizers, suggest and autocomplete.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import ipaddress
@@ -52,6 +53,7 @@ import json
 import logging
 import re
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
@@ -128,6 +130,31 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, standin: SearchStandIn) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.standin = standin
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End kept-alive connections, so a stopped stand-in answers nothing."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops the connection or refuses the certificate is not
+        # a stand-in failure; keep it out of the test output.
+        _LOG.debug("search stand-in: connection from %s failed", client_address, exc_info=True)
 
 
 class SearchStandIn:
@@ -188,7 +215,10 @@ class SearchStandIn:
             self.ca_path = str(cert)
         self._server = server
         self.service.endpoint = self.endpoint
-        self._thread = threading.Thread(target=server.serve_forever, name="search-standin")
+        # A short poll interval keeps stop() quick.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="search-standin"
+        )
         self._thread.daemon = True
         self._thread.start()
         _LOG.info("search stand-in listening on %s", self.endpoint)
@@ -199,6 +229,7 @@ class SearchStandIn:
             return
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         if self._thread is not None:
             self._thread.join()
         self._server = None

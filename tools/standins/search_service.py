@@ -444,6 +444,11 @@ _NOT_IMPLEMENTED = frozenset(
 )
 
 
+# Vector query options other than these (threshold, oversampling,
+# filterOverride...) change results, so the stand-in refuses them.
+_VECTOR_QUERY_PARAMETERS = frozenset({"kind", "vector", "k", "fields", "exhaustive", "weight"})
+
+
 class SearchService:
     """Indexes and their documents; every method maps one REST operation."""
 
@@ -925,6 +930,11 @@ def _parse_vector_queries(index: _Index, raw: Any) -> list[_VectorQuery]:
             raise SearchError(
                 400,
                 f"The stand-in implements vector queries of kind 'vector' only, not '{kind}'.",
+            )
+        unknown = sorted(item.keys() - _VECTOR_QUERY_PARAMETERS)
+        if unknown:
+            raise SearchError(
+                400, f"The stand-in does not implement the vector query parameters {unknown}."
             )
         vector = item.get("vector")
         if not isinstance(vector, list) or not all(
