@@ -66,7 +66,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tools.standins.search_service import SearchError, SearchService
+from tools.standins.search_service import MAX_BATCH_ACTIONS, SearchError, SearchService
 
 API_VERSION = "2026-04-01"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # "Supported maximum payload limit is 16 MB"
@@ -173,7 +173,7 @@ class SearchStandIn:
         tls: bool = False,
         service_name: str = "standin",
         api_versions: Collection[str] = (API_VERSION,),
-        max_batch_actions: int = 1000,
+        max_batch_actions: int = MAX_BATCH_ACTIONS,
         max_request_bytes: int = MAX_REQUEST_BYTES,
     ) -> None:
         self.api_key = api_key
@@ -181,8 +181,22 @@ class SearchStandIn:
         self.tls = tls
         self.api_versions = frozenset(api_versions)
         self.max_request_bytes = max_request_bytes
-        self.service = SearchService(service_name=service_name, max_batch_actions=max_batch_actions)
-        self.lock = threading.Lock()
+        # One lock guards the indexes, the recorded requests and pending faults.
+        self._lock = threading.Lock()
+        self._service = SearchService(
+            service_name=service_name, max_batch_actions=max_batch_actions
+        )
+        self._routes: list[tuple[re.Pattern[str], str, Callable[[_Call], _Response]]] = [
+            (_INDEXES, "GET", self._list_indexes),
+            (_INDEXES, "POST", self._create_index),
+            (_INDEX, "GET", self._get_index),
+            (_INDEX, "PUT", self._put_index),
+            (_INDEX, "DELETE", self._delete_index),
+            (_COUNT, "GET", self._count),
+            (_BATCH, "POST", self._index_documents),
+            (_SEARCH, "POST", self._search),
+            (_DOCUMENT, "GET", self._get_document),
+        ]
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
         self._server: _Server | None = None
@@ -214,7 +228,7 @@ class SearchStandIn:
             )
             self.ca_path = str(cert)
         self._server = server
-        self.service.endpoint = self.endpoint
+        self._service.endpoint = self.endpoint
         # A short poll interval keeps stop() quick.
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="search-standin"
@@ -254,11 +268,11 @@ class SearchStandIn:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        with self.lock:
+        with self._lock:
             return list(self._requests)
 
     def clear_requests(self) -> None:
-        with self.lock:
+        with self._lock:
             self._requests.clear()
 
     def fail_next(
@@ -271,17 +285,17 @@ class SearchStandIn:
         """
         if status not in _FAULT_MESSAGES:
             raise ValueError(f"fail_next takes 429 or 503, not {status}")
-        with self.lock:
+        with self._lock:
             self._faults.extend(_Fault(status, retry_after) for _ in range(count))
 
     # -- request handling (called from handler threads)
 
     def _record(self, request: RecordedRequest) -> None:
-        with self.lock:
+        with self._lock:
             self._requests.append(request)
 
     def _take_fault(self) -> _Fault | None:
-        with self.lock:
+        with self._lock:
             return self._faults.pop(0) if self._faults else None
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
@@ -322,33 +336,19 @@ class SearchStandIn:
             raise SearchError(405, f"The method '{method}' is not supported on '{path}'.")
         raise SearchError(404, f"The resource '{path}' does not exist on this service.")
 
-    @property
-    def _routes(self) -> list[tuple[re.Pattern[str], str, Callable[[_Call], _Response]]]:
-        return [
-            (_INDEXES, "GET", self._list_indexes),
-            (_INDEXES, "POST", self._create_index),
-            (_INDEX, "GET", self._get_index),
-            (_INDEX, "PUT", self._put_index),
-            (_INDEX, "DELETE", self._delete_index),
-            (_COUNT, "GET", self._count),
-            (_BATCH, "POST", self._index_documents),
-            (_SEARCH, "POST", self._search),
-            (_DOCUMENT, "GET", self._get_document),
-        ]
-
     def _list_indexes(self, call: _Call) -> _Response:
-        return 200, self.service.list_indexes(), {"Content-Type": _JSON_MINIMAL}
+        return 200, self._service.list_indexes(), {"Content-Type": _JSON_MINIMAL}
 
     def _create_index(self, call: _Call) -> _Response:
-        created = self.service.create_index(call.body)
+        created = self._service.create_index(call.body)
         return 201, created, {"Content-Type": _JSON_MINIMAL, "ETag": created["@odata.etag"]}
 
     def _get_index(self, call: _Call) -> _Response:
-        shown = self.service.get_index(call.names[0])
+        shown = self._service.get_index(call.names[0])
         return 200, shown, {"Content-Type": _JSON_MINIMAL, "ETag": shown["@odata.etag"]}
 
     def _delete_index(self, call: _Call) -> _Response:
-        self.service.delete_index(
+        self._service.delete_index(
             call.names[0],
             if_match=call.headers.get("if-match"),
             if_none_match=call.headers.get("if-none-match"),
@@ -356,22 +356,22 @@ class SearchStandIn:
         return 204, None, {}
 
     def _count(self, call: _Call) -> _Response:
-        return 200, str(self.service.count(call.names[0])), {"Content-Type": "text/plain"}
+        return 200, str(self._service.count(call.names[0])), {"Content-Type": "text/plain"}
 
     def _index_documents(self, call: _Call) -> _Response:
-        status, result = self.service.index_documents(call.names[0], call.body)
+        status, result = self._service.index_documents(call.names[0], call.body)
         return status, result, {"Content-Type": _JSON_NONE}
 
     def _search(self, call: _Call) -> _Response:
         # The continuation link repeats the request URL, as the service's does.
         version = call.query["api-version"]
         url = f"{self.endpoint}/indexes('{call.names[0]}')/docs/search.post.search"
-        result = self.service.search(call.names[0], call.body, f"{url}?api-version={version}")
+        result = self._service.search(call.names[0], call.body, f"{url}?api-version={version}")
         return 200, result, {"Content-Type": _JSON_NONE}
 
     def _get_document(self, call: _Call) -> _Response:
         name, key = call.names
-        document = self.service.get_document(name, key, call.query.get("$select"))
+        document = self._service.get_document(name, key, call.query.get("$select"))
         return 200, document, {"Content-Type": _JSON_NONE}
 
     def _put_index(self, call: _Call) -> _Response:
@@ -379,7 +379,7 @@ class SearchStandIn:
         downtime = query.get("allowIndexDowntime")
         if downtime is not None and downtime not in ("true", "false"):
             raise SearchError(400, "The value of 'allowIndexDowntime' must be true or false.")
-        status, shown = self.service.create_or_update_index(
+        status, shown = self._service.create_or_update_index(
             name,
             body,
             if_match=headers.get("if-match"),
@@ -392,10 +392,13 @@ class SearchStandIn:
         # Without the preference an update answers 204; a creation still returns the index.
         return (status, shown, extra) if status == 201 else (204, None, extra)
 
-    def handle(
+    def _respond(
         self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes | None
     ) -> tuple[int, bytes, dict[str, str]]:
-        """One HTTP exchange: record, then faults, auth, api-version and routing."""
+        """One exchange: size limit, faults, auth, api-version, then routing.
+
+        Every exchange is recorded with the status it was answered with.
+        """
         split = urlsplit(target)
         path = unquote(split.path)
         query = {
@@ -427,7 +430,7 @@ class SearchStandIn:
                     f"Invalid or missing api-version query string parameter: '{version}'. "
                     f"The stand-in serves {sorted(self.api_versions)}.",
                 )
-            with self.lock:
+            with self._lock:
                 status, payload, reply_headers = self._dispatch(method, path, query, headers, body)
         except SearchError as error:
             status, payload = error.status, error.body()
@@ -469,14 +472,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = _read_body(self, length, standin.max_request_bytes)
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, data, extra = standin.handle(self.command, self.path, headers, raw)
+        status, data, extra = standin._respond(self.command, self.path, headers, raw)
         self.send_response(status)
         for name, value in extra.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self.wfile.write(data)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _exchange
 

@@ -52,10 +52,12 @@ MAX_VECTOR_FIELDS = 10  # "Maximum 10 fields in a vector query"
 MAX_ORDERBY_CLAUSES = 32  # "Maximum 32 fields in $orderby clause"
 MAX_PAGE = 1000  # "the maximum page size is 1,000"
 DEFAULT_TOP = 50  # "By default, the search engine returns up to the first 50 matches"
-MAX_SKIP = 100_000
+MAX_SKIP = 100_000  # REST reference: skip "cannot be greater than 100,000"
 # RRF constant (learn.microsoft.com, "Hybrid search scoring (RRF)").
 RRF_K = 60
-# HNSW defaults the service fills in (Create Index reference).
+# HNSW parameters the service fills in when omitted (efConstruction 400 is
+# documented in "Relevance in vector search"; m 4 and efSearch 500 are the
+# Create Index reference's defaults).
 HNSW_DEFAULTS: Mapping[str, Any] = {"m": 4, "efConstruction": 400, "efSearch": 500}
 
 _INDEX_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,127}$")
