@@ -147,7 +147,7 @@ def test_rate_limit_with_retry_after_is_retried_by_the_client(standin: OpenAISta
 
 
 def test_rate_limit_answer_carries_the_documented_headers(standin: OpenAIStandIn) -> None:
-    """A 429 without retries left surfaces as RateLimitError with retry and quota headers."""
+    """A 429 without retries left is RateLimitError with retry and quota headers, per flavour."""
     standin.fail_next(429, retry_after=1)
     with pytest.raises(openai.RateLimitError) as caught:
         client(standin).embeddings.create(model=SMALL, input="x")
@@ -156,6 +156,11 @@ def test_rate_limit_answer_carries_the_documented_headers(standin: OpenAIStandIn
     assert headers["x-ratelimit-remaining-requests"] == "0"
     assert headers["x-ratelimit-remaining-tokens"] == "0"
     assert caught.value.code == "rate_limit_exceeded"
+    standin.fail_next(429, retry_after=2)
+    azure = openai.OpenAI(base_url=standin.azure_base_url, api_key=KEY, max_retries=0)
+    with pytest.raises(openai.RateLimitError, match="Please retry after 2 seconds") as caught:
+        azure.embeddings.create(model=SMALL, input="x")
+    assert caught.value.code == "429"
 
 
 def test_server_errors_are_retried_then_surface(standin: OpenAIStandIn) -> None:
@@ -171,7 +176,7 @@ def test_server_errors_are_retried_then_surface(standin: OpenAIStandIn) -> None:
 
 
 def test_bad_key_is_an_authentication_error(standin: OpenAIStandIn) -> None:
-    """A key the check refuses is 401: OpenAI's invalid_api_key, Azure's api-key message."""
+    """A refused credential is 401: invalid_api_key on OpenAI, Azure's key or token message."""
     with pytest.raises(openai.AuthenticationError) as caught:
         openai.OpenAI(
             base_url=standin.base_url, api_key="sk-wrong-key", max_retries=0
@@ -186,6 +191,9 @@ def test_bad_key_is_an_authentication_error(standin: OpenAIStandIn) -> None:
     with pytest.raises(openai.AuthenticationError, match="invalid subscription key"):
         azure.embeddings.create(model=SMALL, input="x")
     assert standin.requests[-1].auth == "api-key"
+    expired = openai.OpenAI(base_url=standin.azure_base_url, api_key="expired", max_retries=0)
+    with pytest.raises(openai.AuthenticationError, match="Access token is missing, invalid"):
+        expired.embeddings.create(model=SMALL, input="x")
 
 
 class FakeCredential:

@@ -7,7 +7,7 @@ One server on 127.0.0.1 (port 0) serves the same API under three roots:
 * ``azure_base_url`` (``/openai/v1/``): Azure OpenAI's v1 API, which the plain
   ``openai.OpenAI`` client calls; ``model`` names a deployment. Bearer (Entra
   token) or ``api-key``; Azure's gateway bodies ``{"error": {"code", "message"}}``
-  for 401, 404 ``DeploymentNotFound``, 429 and 5xx, OpenAI bodies for 400.
+  for 401, 404 ``DeploymentNotFound`` and 429, OpenAI's for 400 and 5xx.
 * ``azure_endpoint`` + ``/openai/deployments/{deployment}/...``: Azure's classic
   data plane as ``openai.AzureOpenAI`` calls it; the deployment is the model and
   ``api-version`` is recorded, not checked.
@@ -33,7 +33,8 @@ Implemented:
   ``temperature`` (0..2), ``n`` 1 only; ``stream: true`` and non-text parts are
   refused with 400. The reply is ``responder(messages)``, by default the first
   two sentences of the last user message, cut to the token limit with
-  ``finish_reason: "length"``.
+  ``finish_reason: "length"``. A responder that raises gets a 500 with
+  ``x-should-retry: false``, so the client does not retry it.
 * Auth: ``authorize(credential)`` decides (default: any non-empty one), else 401.
 * ``fail_next(status, count, retry_after)`` answers the next authorised
   requests with 429, 500 or 503, documented bodies and ``retry-after`` (whole
@@ -44,8 +45,8 @@ Implemented:
   ``api-key`` (``auth`` says which scheme was used) and the JSON body.
 
 Tokens are approximated, not BPE: a token is a run of word characters or one
-other non-space character (``\\w+|[^\\w\\s]``). Counts are near tiktoken's for
-plain English and low for long or rare words; tests must not rely on them.
+other non-space character (``\\w+|[^\\w\\s]``), so long or rare words count
+lower than with a real tokenizer; tests must not rely on exact counts.
 """
 
 from __future__ import annotations
@@ -107,10 +108,6 @@ _OPENAI_FAULTS = {
     500: "The server had an error while processing your request. Sorry about that!",
     503: "That model is currently overloaded with other requests. You can retry your request, "
     "or contact us through our help center at help.openai.com if the error persists.",
-}
-_AZURE_FAULTS = {
-    500: ("InternalServerError", "The service encountered an internal error. Please retry."),
-    503: ("ServiceUnavailable", "The service is temporarily unable to process your request."),
 }
 
 
@@ -394,8 +391,6 @@ class OpenAIStandIn:
             raise _openai_error(
                 429, message, code="rate_limit_exceeded", kind="requests", headers=headers
             )
-        if flavour == "azure":
-            raise _azure_error(status, *_AZURE_FAULTS[status], headers)
         raise _openai_error(status, _OPENAI_FAULTS[status], kind="server_error", headers=headers)
 
     def _embeddings(self, flavour: Flavour, model: object, body: dict[str, Any]) -> dict[str, Any]:
@@ -443,9 +438,8 @@ class OpenAIStandIn:
         return {"object": "list", "data": data, "model": model, "usage": usage}
 
     def _chat(self, flavour: Flavour, model: object, body: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(model, str) or not model:
-            raise _invalid("you must provide a model parameter")
-        if self.chat_models is not None and model not in self.chat_models:
+        known = self.chat_models is None or model in self.chat_models
+        if not model or not isinstance(model, str) or not known:
             raise _model_not_found(flavour, model)
         if body.get("stream"):
             raise _invalid("The stand-in does not stream: send stream=false.", "stream")
@@ -537,28 +531,21 @@ def _messages(value: object) -> list[Message]:
         raise _invalid("Invalid 'messages': expected a non-empty array.", "messages")
     for index, message in enumerate(value):
         where = f"messages[{index}]"
-        if not isinstance(message, dict):
-            raise _invalid(f"Invalid '{where}': expected an object.", where)
-        if message.get("role") not in _ROLES:
-            supported = ", ".join(f"'{role}'" for role in _ROLES)
-            message_text = (
-                f"Invalid value: '{message.get('role')}'. Supported values are: {supported}."
-            )
-            raise _invalid(message_text, f"{where}.role", "invalid_value")
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            raise _invalid(f"Invalid '{where}': expected an object with a role in {_ROLES}.", where)
         content = message.get("content")
         parts = content if isinstance(content, list) else []
-        if not (content is None or isinstance(content, str | list)):
-            raise _invalid(
-                f"Invalid type for '{where}.content'.", f"{where}.content", "invalid_type"
+        text_only = all(
+            isinstance(part, dict)
+            and part.get("type") == "text"
+            and isinstance(part.get("text"), str)
+            for part in parts
+        )
+        if not (content is None or isinstance(content, str | list)) or not text_only:
+            message_text = (
+                f"Invalid '{where}.content': the stand-in takes a string, text parts or null."
             )
-        for number, part in enumerate(parts):
-            if not (
-                isinstance(part, dict)
-                and part.get("type") == "text"
-                and isinstance(part.get("text"), str)
-            ):
-                param = f"{where}.content[{number}]"
-                raise _invalid("The stand-in takes text content parts only.", param)
+            raise _invalid(message_text, f"{where}.content")
     return value
 
 
