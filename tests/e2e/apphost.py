@@ -144,6 +144,28 @@ class AppHost:
         )
         return record
 
+    def wait_for_blob_polls(self, count: int = 3, timeout: float = 20.0) -> None:
+        """Until the inbox watcher has listed the container ``count`` more times."""
+        start = self.get_json("/devhost/health")["blob_polls"]
+        wait_for(
+            lambda: self.get_json("/devhost/health")["blob_polls"] >= start + count,
+            timeout,
+            what=f"{count} more inbox polls",
+            host=self,
+        )
+
+    def wait_for_quiet_deliveries(self, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Until every event delivery the host queued is done or dead-lettered:
+        nothing still in flight can add an outcome after this returns."""
+
+        def settled() -> list[dict[str, Any]] | None:
+            deliveries: list[dict[str, Any]] = self.get_json("/devhost/deliveries")
+            finished = all(d["state"] in {"done", "deadlettered"} for d in deliveries)
+            return deliveries if finished else None
+
+        found: list[dict[str, Any]] = wait_for(settled, timeout, what="quiet deliveries", host=self)
+        return found
+
     def events(self, event_type: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = self.get_json(f"/devhost/events?type={event_type}")
         return events

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,7 +124,8 @@ def test_dropped_blob_is_processed_once(host: AppHost, backend: dict[str, str]) 
     assert document["filename"] == "memo.txt"
     # A few more watcher polls find nothing new.
     wait_for(lambda: len(completions_for(host, document["id"])) == 1, 10, host=host)
-    time.sleep(1.0)
+    host.wait_for_blob_polls(3)
+    host.wait_for_quiet_deliveries()
     assert len(host.get_json("/api/documents")["items"]) == 1
     assert len(completions_for(host, document["id"])) == 1
     stores.close()

@@ -4,7 +4,6 @@ and each accepted document ends with exactly one completion event."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,7 +52,12 @@ def test_every_accepted_document_reaches_a_terminal_status_after_an_azurite_outa
         assert status == 503  # refused, not accepted: the client knows to retry
         assert headers["retry-after"]
         assert json.loads(reply)["code"] == "service_unavailable"
-        time.sleep(3)  # let deliveries fail against the missing storage
+        # Let deliveries fail against the missing storage before it returns.
+        wait_for(
+            lambda: any(d["attempts"] > 1 for d in host.get_json("/devhost/deliveries")),
+            60,
+            host=host,
+        )
         azurite.start()
 
         for document_id in accepted:
@@ -70,7 +74,7 @@ def test_every_accepted_document_reaches_a_terminal_status_after_an_azurite_outa
             return counts
 
         wait_for(lambda: set(outcomes().values()) == {1}, 30, host=host)
-        time.sleep(1)  # retries still in flight must not add a second event
+        host.wait_for_quiet_deliveries()  # retries still in flight must not add a second event
         assert set(outcomes().values()) == {1}
     finally:
         host.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_UPLOADED
 from processing import runtime
 from processing.runtime import Services
 from tests.builders.pdfs import build_reportlab_pdf
-from tests.support.app import Clock, RecordingPublisher, embedded_services
+from tests.support.app import RecordingPublisher, embedded_services
+from tests.support.clock import START, FakeClock
 from tools.devhost.functions import app_functions
 
 
@@ -37,12 +39,14 @@ def user_function(name: str) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(START)
 
 
 @pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[Services]:
+def services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> Iterator[Services]:
     built = embedded_services(tmp_path, RecordingPublisher(), clock=clock)
     monkeypatch.setattr(runtime, "services", lambda: built)
     yield built
@@ -128,17 +132,47 @@ def test_blob_created_in_event_grid_schema_is_processed(services: Services) -> N
     assert (record.source.value, record.status.value) == ("blob", "completed")
 
 
-def test_an_event_for_an_unknown_document_is_acknowledged_not_retried(services: Services) -> None:
-    deliver(
-        {
-            "specversion": "1.0",
-            "id": "evt-2",
-            "source": "/docflow/documents",
-            "type": DOCUMENT_UPLOADED,
-            "subject": "documents/ffffffffffffffffffffffff",
-            "data": {"document_id": "ffffffffffffffffffffffff"},
-        }
-    )  # returns normally: Event Grid must not redeliver it
+def test_an_event_for_an_unknown_document_is_acknowledged_not_retried(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An uploaded event naming no stored document returns normally (Event Grid must
+    not redeliver it), creates nothing, publishes nothing and logs event.rejected."""
+    publisher: RecordingPublisher = services.processor._publisher  # type: ignore[assignment]
+    with caplog.at_level(logging.WARNING, logger="processing.triggers"):
+        deliver(
+            {
+                "specversion": "1.0",
+                "id": "evt-2",
+                "source": "/docflow/documents",
+                "type": DOCUMENT_UPLOADED,
+                "subject": "documents/ffffffffffffffffffffffff",
+                "data": {"document_id": "ffffffffffffffffffffffff"},
+            }
+        )
+    assert services.documents.recent() == []
+    assert publisher.events == []
+    assert [r.getMessage() for r in caplog.records if r.name == "processing.triggers"] == [
+        "event.rejected"
+    ]
+
+
+def test_an_event_without_object_data_is_rejected_not_retried(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Data that is not a JSON object is permanent for this event: acknowledged and logged."""
+    with caplog.at_level(logging.WARNING, logger="processing.triggers"):
+        deliver(
+            {
+                "specversion": "1.0",
+                "id": "evt-3",
+                "source": "/docflow/documents",
+                "type": DOCUMENT_UPLOADED,
+                "subject": "documents/x",
+                "data": ["not", "an", "object"],
+            }
+        )
+    assert services.documents.recent() == []
+    assert "event.rejected" in [r.getMessage() for r in caplog.records]
 
 
 @pytest.mark.parametrize(
@@ -154,7 +188,7 @@ def test_listing_rejects_bad_parameters_with_problems(
     assert json.loads(response.get_body())["code"] == code
 
 
-def test_listing_pages_newest_first(services: Services, clock: Clock) -> None:
+def test_listing_pages_newest_first(services: Services, clock: FakeClock) -> None:
     ids = []
     for i in range(3):
         body = call_http("upload_document", "POST", "documents", body=f"note {i}".encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,37 +11,25 @@ from kernel.settings import PlatformSettings, StorageSettings
 from processing.processor import Extract, extract_in_process
 from processing.runtime import Services, build_services
 from processing.settings import ProcessingSettings
+from tests.support.clock import START, FakeClock
 
 #: The embedded twin of the Event Grid publisher, which keeps what it is
 #: given; set ``unavailable`` to make it refuse as a topic that is down.
 RecordingPublisher = EmbeddedEventPublisher
 
 
-class Clock:
-    """A settable clock for leases and reconciliation."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 def embedded_services(
     data_dir: Path,
     publisher: RecordingPublisher,
     *,
-    clock: Clock | None = None,
+    clock: FakeClock | None = None,
     extract: Extract = extract_in_process,
     **overrides: Any,
 ) -> Services:
     shared = Platform(
         PlatformSettings(storage=StorageSettings(data_dir=data_dir)),
         publisher=publisher,
-        clock=clock or Clock(),
+        clock=clock or FakeClock(START),
     )
     return build_services(ProcessingSettings(**overrides), shared, extract=extract)
 

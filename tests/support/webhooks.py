@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -152,20 +152,6 @@ class FixedResolver:
         if host not in self.answers:
             raise UnresolvableHostError(f"the host {host!r} does not resolve (test)")
         return self.answers[host]
-
-
-class FakeClock:
-    """A settable clock, at whole milliseconds (what the tables store)."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
-        self.now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass

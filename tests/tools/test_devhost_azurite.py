@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -66,7 +65,7 @@ def test_blob_events_dead_letters_and_queue_triggers_work_over_azurite(
         ),
         timeout=10,
     )
-    time.sleep(0.3)  # several more polls: no blob may be announced twice
+    host.wait_for_blob_polls(3)  # several more listings: no blob may be announced twice
     logged = requests.get(host.base_url + "/devhost/events", timeout=10).json()
     by_name = {e["subject"].rsplit("/", 1)[1]: e for e in logged}
     assert sorted(by_name) == sorted([name, f"empty-{name}"])

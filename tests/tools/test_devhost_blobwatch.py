@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -49,8 +48,9 @@ def blob_events(host: Any) -> list[dict[str, Any]]:
 
 
 def settle(host: Any) -> None:
-    """Long enough for several polls: an extra event would appear by then."""
-    time.sleep(host.options.blob_poll_seconds * 6)
+    """Let the watcher list the inbox several more times: an extra event would
+    have been announced by then."""
+    host.wait_for_blob_polls(3)
 
 
 def test_each_new_blob_gets_exactly_one_blob_created_in_azures_schema(

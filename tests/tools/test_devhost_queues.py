@@ -121,7 +121,8 @@ def test_after_max_dequeue_count_failures_the_message_moves_to_the_poison_queue(
 def test_timer_runs_on_startup_and_on_its_schedule(
     start_devhost: Any, devhost_options: Any, wait_until: Any
 ) -> None:
-    start_devhost(app, options=replace(devhost_options, timers_enabled=True))
+    host = start_devhost(app, options=replace(devhost_options, timers_enabled=True))
+    assert host.timer_functions != []
     wait_until(lambda: len(state["ticks"]) >= 2, timeout=4)
     first = state["ticks"][0]
     assert isinstance(first, func.TimerRequest)
@@ -130,8 +131,8 @@ def test_timer_runs_on_startup_and_on_its_schedule(
 
 
 def test_timers_stay_off_when_disabled(start_devhost: Any) -> None:
-    start_devhost(app)  # the test options disable timers, like DEVHOST_DISABLE_TIMERS=1
-    time.sleep(1.2)
+    host = start_devhost(app)  # the test options disable timers, like DEVHOST_DISABLE_TIMERS=1
+    assert host.timer_functions == []
     assert state["ticks"] == []
 
 

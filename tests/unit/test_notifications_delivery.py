@@ -29,8 +29,8 @@ from notifications.records import (
     event_hash,
     logic_app_id,
 )
+from tests.support.clock import FakeClock
 from tests.support.webhooks import (
-    FakeClock,
     FixedResolver,
     Harness,
     Receiver,

@@ -11,7 +11,8 @@ from kernel.egress.addresses import ForbiddenAddressError, InsecureSchemeError
 from kernel.errors import NotFoundError
 from notifications.errors import UnsupportedEventTypeError
 from notifications.records import SubscriptionStatus
-from tests.support.webhooks import FakeClock, make_harness
+from tests.support.clock import FakeClock
+from tests.support.webhooks import make_harness
 
 
 def test_registration_defaults_to_both_completion_types_and_stores_the_secret(

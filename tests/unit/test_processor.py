@@ -22,7 +22,8 @@ from processing.extraction.result import ProcessingResult
 from processing.processor import extract_in_process
 from processing.records import Status
 from processing.runtime import Services
-from tests.support.app import Clock, RecordingPublisher, embedded_services
+from tests.support.app import RecordingPublisher, embedded_services
+from tests.support.clock import START, FakeClock
 
 TEXT = (
     b"Invoice 2026-041 was issued on 14 March 2026 to ACME Ltd. The total due is "
@@ -51,8 +52,8 @@ def publisher() -> RecordingPublisher:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def extract() -> CountingExtract:
 
 @pytest.fixture
 def svc(
-    tmp_path: Path, publisher: RecordingPublisher, clock: Clock, extract: CountingExtract
+    tmp_path: Path, publisher: RecordingPublisher, clock: FakeClock, extract: CountingExtract
 ) -> Services:
     return embedded_services(tmp_path, publisher, clock=clock, extract=extract)
 
@@ -119,7 +120,7 @@ def test_duplicate_deliveries_after_completion_do_nothing(
 
 
 def test_live_lease_makes_a_concurrent_delivery_retry_later_and_expired_lease_is_taken_over(
-    svc: Services, publisher: RecordingPublisher, clock: Clock
+    svc: Services, publisher: RecordingPublisher, clock: FakeClock
 ) -> None:
     record = svc.uploads.accept(TEXT, "a.txt")
     # A worker claimed the document and died without finishing.
@@ -246,7 +247,7 @@ def test_unknown_event_types_are_rejected_as_invalid(svc: Services) -> None:
 
 
 def test_reconciler_reannounces_stale_uploads_and_unpublished_outcomes(
-    svc: Services, publisher: RecordingPublisher, clock: Clock
+    svc: Services, publisher: RecordingPublisher, clock: FakeClock
 ) -> None:
     publisher.unavailable = True
     stale = svc.uploads.accept(TEXT, "stale.txt")  # accepted although the topic is down

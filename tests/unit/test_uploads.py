@@ -12,6 +12,7 @@ from processing.extraction.limits import Limits
 from processing.records import Status
 from processing.uploads import sanitize_filename
 from tests.support.app import RecordingPublisher, embedded_services
+from tests.support.clock import START
 
 
 @pytest.mark.parametrize(
@@ -74,9 +75,9 @@ def test_upload_is_accepted_even_when_the_topic_is_down(tmp_path: Path) -> None:
 
 
 def test_document_ids_list_newest_first(tmp_path: Path) -> None:
-    from tests.support.app import Clock
+    from tests.support.app import FakeClock
 
-    clock = Clock()
+    clock = FakeClock(START)
     svc = embedded_services(tmp_path, RecordingPublisher(), clock=clock)
     ids = []
     for _ in range(3):

@@ -84,6 +84,9 @@ class BlobWatcher:
         self._sequencer = 0
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="devhost-blobwatch", daemon=True)
+        #: Completed listings, so tests can wait for polls instead of sleeping.
+        self._passes = 0
+        self._passed = threading.Condition()
 
     def start(self) -> None:
         self._thread.start()
@@ -99,7 +102,22 @@ class BlobWatcher:
                 self.poll_once()
             except Exception:
                 log.exception("listing container %s failed", self._container)
+            with self._passed:
+                self._passes += 1
+                self._passed.notify_all()
             self._stopping.wait(self._poll_seconds)
+
+    @property
+    def polls(self) -> int:
+        """How many listings have completed since the watcher started."""
+        with self._passed:
+            return self._passes
+
+    def wait_for_polls(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` more listings have completed; False on timeout."""
+        with self._passed:
+            target = self._passes + count
+            return self._passed.wait_for(lambda: self._passes >= target, timeout)
 
     def poll_once(self) -> int:
         """One listing; returns how many blobs it announced."""

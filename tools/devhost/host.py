@@ -252,6 +252,19 @@ class DevHost:
         return describe_account(self._storage)
 
     @property
+    def timer_functions(self) -> list[str]:
+        """The timer-triggered functions this host runs (none while timers are off)."""
+        return [timer.name for timer in self._timers]
+
+    def wait_for_blob_polls(self, count: int = 3, timeout: float = 10.0) -> None:
+        """Block until the inbox watcher has listed the container ``count`` more
+        times: anything those listings would announce has been announced."""
+        if self._watcher is None:
+            raise RuntimeError("this host watches no container")
+        if not self._watcher.wait_for_polls(count, timeout):
+            raise TimeoutError(f"the inbox watcher did not poll {count} times in {timeout} s")
+
+    @property
     def routes(self) -> list[HttpRoute]:
         return list(self.http.routes)
 
@@ -294,7 +307,8 @@ class DevHost:
         if request.path == DELIVERIES_PATH:
             return _json(self._state.list_deliveries())
         if request.path == HEALTH_PATH:
-            return _json({"status": "ok", "pid": os.getpid()})
+            polls = self._watcher.polls if self._watcher is not None else None
+            return _json({"status": "ok", "pid": os.getpid(), "blob_polls": polls})
         return Response.text(HTTPStatus.NOT_FOUND, "Not Found")
 
 

@@ -33,6 +33,10 @@ class TimerRunner:
         )
         self._last: datetime | None = None
 
+    @property
+    def name(self) -> str:
+        return self._function.name
+
     def start(self) -> None:
         self._thread.start()
 
