@@ -2,7 +2,7 @@
 
 Each capability declares the names it reads as constants in its own settings
 module and builds one frozen settings object from the environment through
-:class:`Env`, which types every value and remembers which names were read
+:class:`kernel.env.Env`, which types every value and remembers which names were read
 (the settings contract test builds every settings object and checks that
 each name read appears in ``local.settings.sample.json`` and in the Bicep
 app settings). Nothing else in the app reads ``os.environ``, apart from the
@@ -11,16 +11,12 @@ Azure SDKs' own well-known variables (such as ``AZURE_CLIENT_ID``).
 
 from __future__ import annotations
 
-import ipaddress
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from kernel.errors import SettingsError
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from kernel.env import Env, as_env
 
 # Storage: the Functions host's own setting decides, as in every Functions app.
 STORAGE = "AzureWebJobsStorage"
@@ -40,77 +36,6 @@ DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:7071"
 
 #: Platform settings with a default, which a deployment may leave out.
 OPTIONAL = frozenset({DATA_DIR, EVENTGRID_TOPIC_KEY, PUBLIC_BASE_URL})
-
-
-class Env:
-    """Typed reads of settings from a mapping (``os.environ`` by default).
-
-    Blank values count as unset. Every name asked for is remembered in
-    :attr:`read`, so tests can tell which settings the code really reads.
-    """
-
-    def __init__(self, values: Mapping[str, str] | None = None) -> None:
-        self._values = os.environ if values is None else values
-        self.read: set[str] = set()
-
-    def raw(self, name: str) -> str:
-        self.read.add(name)
-        return self._values.get(name, "").strip()
-
-    def text(self, name: str, default: str) -> str:
-        return self.raw(name) or default
-
-    def optional(self, name: str) -> str | None:
-        return self.raw(name) or None
-
-    def flag(self, name: str, *, default: bool) -> bool:
-        raw = self.raw(name).lower()
-        if not raw:
-            return default
-        if raw in {"true", "1", "yes"}:
-            return True
-        if raw in {"false", "0", "no"}:
-            return False
-        raise SettingsError(f"{name} must be true or false, not {raw!r}")
-
-    def positive_int(self, name: str, default: int) -> int:
-        raw = self.raw(name)
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"{name} must be positive, not {value}")
-        return value
-
-    def items(self, name: str) -> tuple[str, ...]:
-        """Comma-separated values, blanks dropped."""
-        return split_items(self.raw(name))
-
-    def cidrs(self, name: str) -> tuple[IPNetwork, ...]:
-        """Networks from ``"127.0.0.0/8, ::1/128"``; a bare address is a one-address network."""
-        return parse_cidrs(self.raw(name), setting=name)
-
-
-def split_items(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def parse_cidrs(raw: str, *, setting: str = "the allow-list") -> tuple[IPNetwork, ...]:
-    """Networks from ``"127.0.0.0/8, ::1/128"``; SettingsError naming ``setting``."""
-    networks = []
-    for item in split_items(raw):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=True))
-        except ValueError as exc:
-            raise SettingsError(f"{setting}: {item!r} is not a CIDR: {exc}") from None
-    return tuple(networks)
-
-
-def as_env(source: Env | Mapping[str, str] | None) -> Env:
-    return source if isinstance(source, Env) else Env(source)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
+from kernel.env import Env, as_env
 from kernel.errors import SettingsError
-from kernel.settings import Env, as_env
 
 APPLICATIONINSIGHTS_CONNECTION_STRING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 WORKER_MANAGED = "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from kernel.env import Env, IPNetwork, as_env
 from kernel.errors import SettingsError
-from kernel.settings import Env, IPNetwork, as_env
 
 LOGIC_APP_URL = "LOGIC_APP_URL"
 WEBHOOK_QUEUE = "WEBHOOK_QUEUE"

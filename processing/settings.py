@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from kernel.settings import Env, as_env
+from kernel.env import Env, as_env
 from processing.extraction.limits import MIB, IsolationLimits, Limits
 
 UPLOADS_CONTAINER = "UPLOADS_CONTAINER"

@@ -63,9 +63,7 @@ def topic(request: pytest.FixtureRequest, start_devhost: Any) -> Iterator[Topic]
         yield Topic(
             EventGridPublisher(host.topic_endpoint, key=host.topic_key),
             stored,
-            lambda: EventGridPublisher(
-                f"http://127.0.0.1:{_closed_port()}/api/events", key="k"
-            ),
+            lambda: EventGridPublisher(f"http://127.0.0.1:{_closed_port()}/api/events", key="k"),
         )
     else:
         embedded = EmbeddedEventPublisher()

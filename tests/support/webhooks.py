@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kernel.egress.addresses import Resolver, UnresolvableHostError, system_resolver
+from kernel.env import parse_cidrs
 from kernel.platform import Platform
-from kernel.settings import PlatformSettings, StorageSettings, parse_cidrs
+from kernel.settings import PlatformSettings, StorageSettings
 from notifications.delivery import Sender
 from notifications.runtime import Notifications, build_notifications
 from notifications.settings import NotificationSettings

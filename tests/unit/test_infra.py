@@ -217,7 +217,8 @@ def code_settings() -> tuple[set[str], set[str]]:
     and the ones it can do without (each settings module's OPTIONAL)."""
     from kernel import settings as platform_settings
     from kernel import telemetry
-    from kernel.settings import Env, PlatformSettings
+    from kernel.env import Env
+    from kernel.settings import PlatformSettings
     from notifications import settings as notification_settings
     from notifications.settings import NotificationSettings
     from processing import settings as processing_settings

@@ -18,7 +18,7 @@ from kernel.egress.addresses import (
     parse_ipv4_literal,
     split_url,
 )
-from kernel.settings import parse_cidrs
+from kernel.env import parse_cidrs
 from tests.support.webhooks import FixedResolver
 
 PUBLIC_V4 = "93.184.215.14"

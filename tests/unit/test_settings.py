@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from kernel import telemetry
+from kernel.env import Env
 from kernel.errors import SettingsError
 from kernel.settings import OPTIONAL as PLATFORM_OPTIONAL
-from kernel.settings import Env, PlatformSettings
+from kernel.settings import PlatformSettings
 from notifications import settings as notification_settings
 from notifications.settings import NotificationSettings
 from processing import settings as processing_settings
