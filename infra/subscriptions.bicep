@@ -3,7 +3,7 @@
 // subscription is created, so the function must exist first.
 //
 // The subscriptions come from infra/event-subscriptions.json, the file the local
-// dev host (devhost/subscriptions.py) reads too, so Azure and the local host
+// dev host (tools/devhost/eventroutes.py) reads too, so Azure and the local host
 // route the same events to the same functions with the same filters and retry
 // policy. (pycep-parser parses loadJsonContent(); checkov sees the loops.)
 
@@ -86,7 +86,7 @@ resource topicSubscriptions 'Microsoft.EventGrid/topics/eventSubscriptions@2025-
 }]
 
 // Storage events keep the Event Grid schema Azure Storage publishes, as the
-// local host's blob watcher does (devhost/blobwatch.py); the app accepts both.
+// local host's blob watcher does (tools/devhost/blobwatch.py); the app accepts both.
 resource storageSubscriptions 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2025-02-15' = [for sub in config.subscriptions: if (!empty(systemTopicName) && sub.source == 'storage' && contains(deployedFunctions, sub.function)) {
   parent: systemTopic
   name: sub.name

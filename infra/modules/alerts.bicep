@@ -24,7 +24,7 @@ param http5xxPercentThreshold int = 5
 @description('Minimum HTTP requests in the window before the 5xx rate is judged.')
 param http5xxMinimumRequests int = 20
 
-@description('Log message of a webhook delivery given up (notifications/dispatch.py).')
+@description('Log message of a webhook delivery given up (notifications/delivery.py).')
 param webhookDeadLetterEvent string = 'webhook.dead_lettered'
 
 @description('Queue the Functions host moves poison webhook jobs to.')

@@ -283,7 +283,7 @@ def test_exception_lists_name_real_settings() -> None:
 
 
 def test_telemetry_is_left_to_the_worker_with_entra_id() -> None:
-    """The worker exports telemetry (processing/telemetry.py then stays out of
+    """The worker exports telemetry (kernel/telemetry.py then stays out of
     the way) and authenticates as the app's identity."""
     settings = app_settings()
     assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"

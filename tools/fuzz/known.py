@@ -8,7 +8,7 @@ regression test that shows the issue; remove the entry with the fix.
 from __future__ import annotations
 
 # "stderr:--- Logging error ---" (pypdf logging near the recursion limit) was here until
-# processing/extractors/pdf.py's log router dropped such records.
+# processing/extraction/extractors/pdf.py's log router dropped such records.
 # "stderr:--- Logging error --- TypeError" (a pypdf record whose arguments do not fit its
 # format) was here until the same fix.
 KNOWN_ISSUES: dict[str, str] = {}

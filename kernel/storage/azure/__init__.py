@@ -9,8 +9,8 @@ it created, and creates one again if it has since disappeared (an emulator
 restarted with in-memory persistence, a container deleted by hand).
 
 Service errors never escape as SDK exceptions: missing things become
-:class:`~kernel.storage.ports.NotFoundError`, lost races and taken names
-:class:`~kernel.storage.ports.ConflictError`, requests the service refuses as
+:class:`~kernel.errors.NotFoundError`, lost races and taken names
+:class:`~kernel.errors.ConflictError`, requests the service refuses as
 malformed :class:`~kernel.storage.validation.InvalidValueError`, and
 everything else (network, timeouts, throttling, 5xx, authentication)
 :class:`~kernel.errors.DependencyError`, which callers may retry.
