@@ -43,13 +43,12 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class IsolationLimits:
-    """Per-worker resource limits."""
+    """Limits of isolated parsing; every worker serves exactly one document."""
 
     memory_bytes: int = 1024 * MIB
     cpu_seconds: int = 60
+    #: Documents parsed at once (each in its own worker process).
     workers: int = 2
-    #: Replace a worker after this many documents, bounding slow leaks in C parsers.
-    max_documents_per_worker: int = 200
     #: What a worker runs, as ``module:function`` with run_pipeline's signature.
     target: str = "processing.extraction.pipeline:run_pipeline"
 

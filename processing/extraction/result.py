@@ -1,14 +1,16 @@
 """Typed values the pipeline produces: extraction output and the versioned result.
 
 Everything here is a frozen dataclass built from plain Python types, so results
-serialise to JSON with :meth:`ProcessingResult.to_dict` and cross process
-boundaries by pickling.
+serialise to JSON with :meth:`ProcessingResult.to_dict`; an isolated worker
+sends that JSON back, and :func:`result_from_dict` rebuilds and checks it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -179,3 +181,92 @@ def _lists(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_lists(item) for item in value]
     return value
+
+
+class InvalidResultError(ValueError):
+    """Data that is not a well-formed :class:`ProcessingResult`."""
+
+
+def result_from_dict(data: Any) -> ProcessingResult:
+    """Rebuild a result from :meth:`ProcessingResult.to_dict` output, trusting nothing.
+
+    Used on what an isolated worker sends back: every field must have its
+    declared type, nothing else may be present, and every span must lie
+    inside the text. Raises InvalidResultError otherwise.
+    """
+    result = _decode(ProcessingResult, data, "result")
+    assert isinstance(result, ProcessingResult)
+    length = len(result.text)
+    spans = [(p.start, p.end) for p in result.pages]
+    spans += [(e.start, e.end) for e in result.entities]
+    spans += [(h.start, h.start) for h in result.headings]
+    spans += [(s.start, s.end) for s in result.summary.sentences]
+    for start, end in spans:
+        if not 0 <= start <= end <= length:
+            raise InvalidResultError(f"a span [{start}, {end}) lies outside the text")
+    return result
+
+
+def _decode(kind: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    if dataclasses.is_dataclass(kind):
+        return _decode_dataclass(kind, value, where)
+    if origin is types.UnionType or origin is typing.Union:
+        for option in typing.get_args(kind):
+            try:
+                return _decode(option, value, where)
+            except InvalidResultError:
+                continue
+        raise InvalidResultError(f"{where} has an unexpected type")
+    if origin is tuple:
+        (item_kind, _ellipsis) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise InvalidResultError(f"{where} must be a list")
+        return tuple(_decode(item_kind, item, f"{where}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        key_kind, item_kind = typing.get_args(kind)
+        if not isinstance(value, dict) or not all(isinstance(k, key_kind) for k in value):
+            raise InvalidResultError(f"{where} must be an object")
+        return {k: _decode(item_kind, v, f"{where}.{k}") for k, v in value.items()}
+    return _decode_scalar(kind, value, where)
+
+
+def _decode_scalar(kind: Any, value: Any, where: str) -> Any:
+    if kind is type(None):
+        if value is None:
+            return None
+    elif kind is bool:
+        if isinstance(value, bool):
+            return value
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif kind is str:
+        if isinstance(value, str):
+            return value
+    else:
+        raise InvalidResultError(f"{where}: {kind!r} is not a result type")
+    raise InvalidResultError(f"{where} must be a {getattr(kind, '__name__', kind)}")
+
+
+def _decode_dataclass(kind: Any, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise InvalidResultError(f"{where} must be an object")
+    hints = typing.get_type_hints(kind)
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = set(value) - set(fields)
+    if unknown:
+        raise InvalidResultError(f"{where} has unknown fields {sorted(unknown)}")
+    arguments = {}
+    for name, field_info in fields.items():
+        if name in value:
+            arguments[name] = _decode(hints[name], value[name], f"{where}.{name}")
+        elif (
+            field_info.default is dataclasses.MISSING
+            and field_info.default_factory is dataclasses.MISSING
+        ):
+            raise InvalidResultError(f"{where} lacks {name}")
+    return kind(**arguments)
