@@ -21,7 +21,7 @@ from kernel.clock import Clock
 from kernel.egress.addresses import AddressPolicy, UrlRejectedError, VettedTarget
 from kernel.egress.client import SendResult
 from kernel.egress.redaction import redact_text, redact_url
-from kernel.errors import ClaimLostError, NotFoundError
+from kernel.errors import ClaimLostError, LeaseHeldError, NotFoundError
 from kernel.leases import Lease, claim
 from notifications.errors import AttemptInProgressError
 from notifications.health import SubscriptionHealth
@@ -41,6 +41,8 @@ LEASE_MARGIN = timedelta(seconds=30)
 #: A job that arrives this early (visibility timeouts are whole seconds) waits.
 MAX_EARLY_SECONDS = 1.0
 MAX_ERROR_CHARS = 1000
+#: The delivery queue's maxDequeueCount in host.json: the last try of a job.
+MAX_JOB_DEQUEUES = 5
 
 
 class Sender(Protocol):
@@ -73,14 +75,37 @@ class DeliveryWorker:
         self._sleep = sleep
         self._lease = Lease(timedelta(seconds=send_timeout) + LEASE_MARGIN)
 
-    def handle(self, message: str) -> None:
+    def handle(self, message: str, *, dequeue_count: int = 1) -> None:
         """Run one delivery job. Raises only what a retry of the message can
-        fix (storage trouble, an attempt in progress elsewhere)."""
+        fix (storage trouble, an attempt in progress elsewhere), except on the
+        queue's last try (``dequeue_count``): then a job that still fails ends
+        its delivery dead-lettered (``job_failed``) instead of leaving it pending
+        behind a message gone to the poison queue."""
         try:
             job = Job.from_message(message)
         except InvalidJobError:
             log.error("webhook.job_invalid")
             return
+        if dequeue_count < MAX_JOB_DEQUEUES:
+            self._run(job)
+            return
+        try:
+            self._run(job)
+        except LeaseHeldError:
+            raise  # another copy holds the attempt and will settle it
+        except Exception:
+            log.exception("webhook.job_failed", extra={"delivery_id": job.delivery_id})
+            self._give_up(job)
+
+    def _give_up(self, job: Job) -> None:
+        try:
+            delivery = self._deliveries.get(job.target_id, job.digest)
+        except NotFoundError:
+            return
+        if not delivery.state.final:
+            self._dead_letter(delivery, "job_failed", self._clock())
+
+    def _run(self, job: Job) -> None:
         delivery = self._due_delivery(job)
         if delivery is None:
             return

@@ -136,7 +136,9 @@ def notify_completion(event: func.CloudEvent, context: func.Context) -> None:
 )
 def deliver_webhook(message: func.QueueMessage, context: func.Context) -> None:
     with invocation(context, None, queue_message_id=message.id):
-        services().worker.handle(message.get_body().decode("utf-8"))
+        services().worker.handle(
+            message.get_body().decode("utf-8"), dequeue_count=message.dequeue_count or 1
+        )
 
 
 def _registration(body: bytes) -> tuple[str, list[str] | None, str | None]:

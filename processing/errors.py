@@ -5,8 +5,11 @@ documents that cannot be processed (``processing.extraction.errors``), the
 kernel's errors for storage and events (:mod:`kernel.errors`), and these:
 
 DocumentError (processing.extraction.errors)
-└── SourceMissingError     code ``source_missing``: the bytes were deleted
-                           before processing (a terminal ``failed`` outcome)
+├── SourceMissingError     code ``source_missing``: the bytes were deleted
+│                          before processing (a terminal ``failed`` outcome)
+└── AttemptsExhaustedError code ``attempts_exhausted``: the document was
+                           attempted PROCESSING_MAX_ATTEMPTS times without an
+                           outcome (a worker or host died each time)
 AppError (kernel.errors)
 └── NotFinishedError       code ``not_finished``: a result was asked for
                            before the document completed (HTTP 409)
@@ -22,6 +25,10 @@ from processing.extraction.errors import DocumentError
 
 class SourceMissingError(DocumentError):
     code: ClassVar[str] = "source_missing"
+
+
+class AttemptsExhaustedError(DocumentError):
+    code: ClassVar[str] = "attempts_exhausted"
 
 
 class NotFinishedError(AppError):

@@ -34,15 +34,21 @@ from kernel.events.cloudevents import InboundEvent
 from kernel.events.ports import EventPublisher
 from kernel.leases import Lease, claim
 from kernel.logcontext import bind
-from kernel.storage.ports import BlobStore
+from kernel.storage.ports import BlobStore, BlobTooLargeError
 from kernel.tracecontext import child_traceparent
-from processing.errors import SourceMissingError
+from processing.errors import AttemptsExhaustedError, SourceMissingError
 from processing.events import BlobCreated, DocumentUploaded, completion_event
-from processing.extraction.errors import DocumentError
+from processing.extraction.errors import DocumentError, TooLargeError
 from processing.extraction.limits import Limits
 from processing.extraction.result import ProcessingResult
 from processing.filenames import sanitize_filename
-from processing.records import DocumentRecord, Source, Status, new_document_id
+from processing.records import (
+    DocumentRecord,
+    Source,
+    Status,
+    bounded_message,
+    new_document_id,
+)
 from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
@@ -69,6 +75,7 @@ class DocumentProcessor:
         public_base_url: str,
         limits: Limits,
         lease: timedelta,
+        max_attempts: int = 5,
         extract: Extract = extract_in_process,
         clock: Clock = utcnow,
     ) -> None:
@@ -80,6 +87,7 @@ class DocumentProcessor:
         self._base_url = public_base_url
         self._limits = limits
         self._lease = Lease(lease)
+        self._max_attempts = max_attempts
         self._extract = extract
         self._clock = clock
 
@@ -144,16 +152,21 @@ class DocumentProcessor:
         if record.status.terminal:
             return self.announce(record)
         record = self._claim(record)
+        if record.status.terminal:  # the attempts ran out
+            return self.announce(record)
         try:
-            record = self._work(record)
-        except DocumentError as exc:
-            record = self._finish_failed(record, exc)
+            try:
+                record = self._work(record)
+            except DocumentError as exc:
+                record = self._finish_failed(record, exc)
         except BaseException:
             self._release(record)
             raise
         return self.announce(record)
 
     def _claim(self, record: DocumentRecord) -> DocumentRecord:
+        """The record claimed for one more attempt, or ended ``failed`` with
+        ``attempts_exhausted`` when it has had all it may have."""
         now = self._clock()
         if record.status is Status.PROCESSING:
             self._lease.ensure_free(
@@ -161,6 +174,8 @@ class DocumentProcessor:
                 now,
                 message="the document is being processed by another invocation",
             )
+        if record.attempts >= self._max_attempts:
+            return self.exhaust(record)
         claimed = claim(
             self._documents.save,
             record.replace(
@@ -174,13 +189,36 @@ class DocumentProcessor:
         log.info("document.claimed", extra={"attempt": claimed.attempts})
         return claimed
 
+    def exhaust(self, record: DocumentRecord) -> DocumentRecord:
+        """End a document that was attempted ``max_attempts`` times without an
+        outcome (its workers died or timed out): ``failed``, ``attempts_exhausted``."""
+        failed = claim(
+            self._documents.save,
+            failed_record(
+                record,
+                AttemptsExhaustedError(
+                    f"processing was attempted {record.attempts} times without an outcome"
+                ),
+                self._clock(),
+            ),
+            message="another invocation ended the document first",
+        )
+        log.warning("document.attempts_exhausted", extra={"attempts": record.attempts})
+        return failed
+
     def _work(self, record: DocumentRecord) -> DocumentRecord:
+        limit = self._limits.max_document_bytes
+        if record.size_bytes is not None and record.size_bytes > limit:
+            # Announced size first (a dropped blob's event): nothing is downloaded.
+            return self._finish_failed(record, _too_large(limit))
         try:
-            data = self._blobs.get(record.container, record.blob_name)
+            data = self._blobs.get(record.container, record.blob_name, max_bytes=limit)
         except NotFoundError:
             return self._finish_failed(
                 record, SourceMissingError("the document's bytes are no longer in storage")
             )
+        except BlobTooLargeError:
+            return self._finish_failed(record, _too_large(limit))
         sha256 = hashlib.sha256(data).hexdigest()
         result = self._reuse_cached(sha256, record.filename)
         if result is None:
@@ -230,15 +268,7 @@ class DocumentProcessor:
 
     def _finish_failed(self, record: DocumentRecord, error: DocumentError) -> DocumentRecord:
         log.info("document.failed", extra={"error_code": error.code})
-        return self._documents.save(
-            record.replace(
-                status=Status.FAILED,
-                error_code=error.code,
-                error_message=error.message,
-                lease_until=None,
-                updated_at=self._clock(),
-            )
-        )
+        return self._documents.save(failed_record(record, error, self._clock()))
 
     def _release(self, record: DocumentRecord) -> None:
         """Best effort: give the claim back so a retry need not wait for the lease."""
@@ -260,3 +290,19 @@ class DocumentProcessor:
             # A concurrent duplicate announced it too; same event id, so
             # consumers see one outcome.
             return self._documents.get(record.id)
+
+
+def failed_record(record: DocumentRecord, error: DocumentError, now: datetime) -> DocumentRecord:
+    """``record`` ended ``failed`` with ``error``'s code and a bounded message
+    (an error message can quote the document, so its size is the document's choice)."""
+    return record.replace(
+        status=Status.FAILED,
+        error_code=error.code,
+        error_message=bounded_message(error.message),
+        lease_until=None,
+        updated_at=now,
+    )
+
+
+def _too_large(limit: int) -> TooLargeError:
+    return TooLargeError(f"the document is larger than the {limit}-byte limit")

@@ -7,10 +7,12 @@ after Event Grid stopped retrying, and an outcome recorded but not published.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
 from kernel.clock import Clock, utcnow
+from kernel.errors import ClaimLostError
 from kernel.events.ports import EventPublisher
 from processing.events import uploaded_event
 from processing.processor import DocumentProcessor
@@ -28,9 +30,11 @@ class Reconciler:
         publisher: EventPublisher,
         processor: DocumentProcessor,
         older_than: timedelta,
+        max_attempts: int = 5,
         batch: int = 500,
         clock: Clock = utcnow,
     ) -> None:
+        self._max_attempts = max_attempts
         self._documents = documents
         self._publisher = publisher
         self._processor = processor
@@ -39,13 +43,22 @@ class Reconciler:
         self._clock = clock
 
     def run(self) -> dict[str, int]:
-        """One pass; returns how many documents were nudged, by reason."""
+        """One pass; returns how many documents were nudged, by reason.
+
+        A document whose attempts have run out is ended here (``failed``,
+        ``attempts_exhausted``, with its one failed event) instead of being
+        announced once more; terminal documents are never announced again.
+        """
         cutoff = self._clock() - self._older_than
-        unannounced = [r for r in self._find(Status.QUEUED) if r.updated_at <= cutoff] + [
+        stalled = [r for r in self._find(Status.QUEUED) if r.updated_at <= cutoff] + [
             r
             for r in self._find(Status.PROCESSING)
             if r.lease_until is not None and r.lease_until <= cutoff
         ]
+        exhausted = [r for r in stalled if r.attempts >= self._max_attempts]
+        unannounced = [r for r in stalled if r.attempts < self._max_attempts]
+        for record in exhausted:
+            self._end(record)
         for record in unannounced:
             self._publisher.publish([uploaded_event(record, self._clock()).to_cloudevent()])
         unpublished = [
@@ -56,10 +69,19 @@ class Reconciler:
         ]
         for record in unpublished:
             self._processor.announce(record)
-        counts = {"uploads": len(unannounced), "completions": len(unpublished)}
-        if unannounced or unpublished:
+        counts = {
+            "uploads": len(unannounced),
+            "exhausted": len(exhausted),
+            "completions": len(unpublished),
+        }
+        if unannounced or exhausted or unpublished:
             log.info("reconciler.nudged", extra=counts)
         return counts
+
+    def _end(self, record: DocumentRecord) -> None:
+        # A late delivery may take it meanwhile (ClaimLostError); it ends it the same way.
+        with contextlib.suppress(ClaimLostError):
+            self._processor.announce(self._processor.exhaust(record))
 
     def _find(self, status: Status, *, event_published: bool | None = None) -> list[DocumentRecord]:
         return self._documents.recent(

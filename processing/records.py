@@ -19,6 +19,8 @@ from processing.errors import NotFinishedError
 DOC_PARTITION = "doc"
 
 _ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+#: Stored error messages are cut to this many characters (codes stay exact).
+MAX_ERROR_MESSAGE_CHARS = 1000
 _MAX_MS = 16**12 - 1
 
 
@@ -45,6 +47,11 @@ def new_document_id(now: datetime) -> str:
     """
     inverted = _MAX_MS - int(now.timestamp() * 1000)
     return f"{inverted:012x}{secrets.token_hex(6)}"
+
+
+def bounded_message(message: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
+    """``message`` cut to ``limit`` characters, the cut marked with an ellipsis."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def is_document_id(value: str) -> bool:

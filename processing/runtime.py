@@ -50,6 +50,7 @@ def build_services(
         public_base_url=shared.settings.public_base_url,
         limits=settings.limits,
         lease=timedelta(seconds=settings.lease_seconds),
+        max_attempts=settings.max_attempts,
         extract=extract or create_extractor(settings),
         clock=clock,
     )
@@ -71,6 +72,7 @@ def build_services(
             publisher=shared.publisher,
             processor=processor,
             older_than=RECONCILE_AFTER,
+            max_attempts=settings.max_attempts,
             clock=clock,
         ),
     )

@@ -22,6 +22,7 @@ DOCUMENTS_TABLE = "DOCUMENTS_TABLE"
 MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
 PROCESSING_LEASE_SECONDS = "PROCESSING_LEASE_SECONDS"
 PROCESSING_TIMEOUT_SECONDS = "PROCESSING_TIMEOUT_SECONDS"
+PROCESSING_MAX_ATTEMPTS = "PROCESSING_MAX_ATTEMPTS"
 
 # Limits on untrusted documents (processing/extraction/limits.py has the defaults).
 MAX_PAGES = "MAX_PAGES"
@@ -49,6 +50,7 @@ OPTIONAL = frozenset(
         MAX_UPLOAD_BYTES,
         PROCESSING_LEASE_SECONDS,
         PROCESSING_TIMEOUT_SECONDS,
+        PROCESSING_MAX_ATTEMPTS,
         MAX_PAGES,
         MAX_TEXT_CHARS,
         MAX_ANALYSIS_CHARS,
@@ -73,6 +75,8 @@ class ProcessingSettings:
     documents_table: str = "documents"
     limits: Limits = field(default_factory=Limits)
     lease_seconds: int = 300
+    #: Claims a document may have before it ends ``failed`` (``attempts_exhausted``).
+    max_attempts: int = 5
     #: Parse in resource-limited worker processes (off only for trusted input).
     isolation: bool = True
     isolation_limits: IsolationLimits = field(default_factory=IsolationLimits)
@@ -92,6 +96,7 @@ class ProcessingSettings:
             documents_table=env.text(DOCUMENTS_TABLE, defaults.documents_table),
             limits=_limits(env, defaults.limits),
             lease_seconds=env.positive_int(PROCESSING_LEASE_SECONDS, defaults.lease_seconds),
+            max_attempts=env.positive_int(PROCESSING_MAX_ATTEMPTS, defaults.max_attempts),
             isolation=env.flag(PROCESSING_ISOLATION, default=defaults.isolation),
             isolation_limits=IsolationLimits(
                 memory_bytes=env.positive_int(

@@ -14,7 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from kernel.errors import InvalidValueError
+
+
+class BlobTooLargeError(InvalidValueError):
+    """A blob is larger than the caller's ``max_bytes``: it was not read."""
+
+    code: ClassVar[str] = "too_large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +52,10 @@ class BlobStore(Protocol):
         """Store ``data``; with ``overwrite=False`` an existing blob raises ConflictError."""
         ...
 
-    def get(self, container: str, name: str) -> bytes:
-        """The blob's bytes; NotFoundError when absent."""
+    def get(self, container: str, name: str, *, max_bytes: int | None = None) -> bytes:
+        """The blob's bytes; NotFoundError when absent. With ``max_bytes``, no
+        more than ``max_bytes + 1`` bytes are ever read, and a larger blob
+        raises BlobTooLargeError."""
         ...
 
     def info(self, container: str, name: str) -> BlobInfo:

@@ -41,7 +41,7 @@ from kernel.storage.embedded import (
     EmbeddedTableStore,
 )
 from kernel.storage.factory import Stores
-from kernel.storage.ports import BlobStore, QueueStore, TableStore
+from kernel.storage.ports import BlobStore, BlobTooLargeError, QueueStore, TableStore
 from tests.azurite import Azurite, free_ports
 
 
@@ -133,6 +133,20 @@ def test_put_without_content_type_defaults_to_octet_stream(backend: Backend) -> 
     info = backend.blobs.info(backend.container, "x")
     assert info.content_type == "application/octet-stream"
     assert info.metadata == {}
+
+
+def test_a_capped_read_returns_blobs_up_to_the_cap_and_refuses_larger_ones(
+    backend: Backend,
+) -> None:
+    """``max_bytes`` bounds what is read: a blob at the cap comes back whole, one
+    byte over is refused with BlobTooLargeError (a permanent error)."""
+    backend.blobs.put(backend.container, "capped", b"x" * 1000)
+    assert backend.blobs.get(backend.container, "capped", max_bytes=1000) == b"x" * 1000
+    with pytest.raises(BlobTooLargeError) as refused:
+        backend.blobs.get(backend.container, "capped", max_bytes=999)
+    assert isinstance(refused.value, InvalidValueError)
+    with pytest.raises(NotFoundError):
+        backend.blobs.get(backend.container, "absent", max_bytes=10)
 
 
 def test_empty_blob_is_stored(backend: Backend) -> None:

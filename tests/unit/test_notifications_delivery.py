@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from kernel.egress.addresses import VettedTarget
 from kernel.egress.client import PinnedSender, SendResult
 from kernel.errors import NotFoundError
+from notifications.delivery import MAX_JOB_DEQUEUES
 from notifications.errors import AttemptInProgressError, DeliveryStateError
 from notifications.fanout import MAX_BODY_CHARS
 from notifications.records import (
@@ -565,3 +566,40 @@ def test_a_notice_whose_worker_died_for_good_can_be_replayed(
     harness.drain()
     assert len(receiver.requests) == 1
     assert state(harness, subscription.id, "evt-1") is DeliveryState.DELIVERED
+
+
+class ExplodingSender:
+    """A sender that fails in a way no retry can fix (a bug, say)."""
+
+    timeout = 1.0
+
+    def post(self, target: VettedTarget, headers: Mapping[str, str], body: bytes) -> SendResult:
+        raise RuntimeError("boom")
+
+
+def test_a_job_that_fails_on_every_try_ends_dead_lettered_on_the_last(tmp_path: Path) -> None:
+    """The queue moves a message that keeps failing to its poison queue; on that
+    last try the worker ends the delivery instead of leaving it pending for ever."""
+    harness = make_harness(tmp_path, sender=ExplodingSender())
+    with receiving(Reply(200)) as receiver:
+        subscription = harness.notifications.subscriptions.register(receiver.url())
+    harness.notifications.fanout.fan_out(completion_event("evt-1"))
+    job = harness.take_job()
+    for dequeue in range(1, MAX_JOB_DEQUEUES):
+        with pytest.raises(RuntimeError):
+            harness.notifications.worker.handle(job, dequeue_count=dequeue)
+        # The attempt's lease lets the queue's next copy take over.
+        harness.notifications.deliveries.save(
+            harness.notifications.deliveries.get(subscription.id, event_hash("evt-1")).replace(
+                lease_until=None
+            )
+        )
+    harness.notifications.worker.handle(job, dequeue_count=MAX_JOB_DEQUEUES)
+    assert state(harness, subscription.id, "evt-1") is DeliveryState.DEAD_LETTERED
+    (dead,) = harness.notifications.replay.dead_letters(after=None, limit=10)
+    assert dead["reason"] == "job_failed"
+
+
+def test_the_last_try_matches_the_hosts_max_dequeue_count() -> None:
+    host = json.loads((Path(__file__).resolve().parents[2] / "host.json").read_text())
+    assert host["extensions"]["queues"]["maxDequeueCount"] == MAX_JOB_DEQUEUES

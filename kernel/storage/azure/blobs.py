@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from kernel.storage.ports import BlobInfo
+from kernel.storage.ports import BlobInfo, BlobTooLargeError
 from kernel.storage.validation import (
     check_blob_name,
     check_container_name,
@@ -112,11 +112,17 @@ class AzureBlobStore:
             metadata=checked_metadata,
         )
 
-    def get(self, container: str, name: str) -> bytes:
+    def get(self, container: str, name: str, *, max_bytes: int | None = None) -> bytes:
         check_blob_name(name)
         client = self._client(container)
         with translated(f"get blob {container}/{name}"):
-            return client.download_blob(name).readall()
+            if max_bytes is None:
+                return client.download_blob(name).readall()
+            # A ranged read: however large the blob, at most one byte over the cap arrives.
+            data = client.download_blob(name, offset=0, length=max_bytes + 1).readall()
+        if len(data) > max_bytes:
+            raise BlobTooLargeError(f"blob {name!r} is larger than {max_bytes} bytes")
+        return data
 
     def info(self, container: str, name: str) -> BlobInfo:
         check_blob_name(name)

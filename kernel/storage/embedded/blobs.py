@@ -15,7 +15,7 @@ from typing import Any
 
 from kernel.errors import ConflictError, DependencyError, InvalidNameError, NotFoundError
 from kernel.storage.embedded.database import DATABASE_NAME, Database, new_etag
-from kernel.storage.ports import BlobInfo
+from kernel.storage.ports import BlobInfo, BlobTooLargeError
 from kernel.storage.validation import (
     check_container_name,
     check_metadata,
@@ -93,12 +93,18 @@ class EmbeddedBlobStore:
             metadata=checked_metadata,
         )
 
-    def get(self, container: str, name: str) -> bytes:
+    def get(self, container: str, name: str, *, max_bytes: int | None = None) -> bytes:
         path = self._path(container, name)
         try:
             if path.is_dir():
                 raise FileNotFoundError(name)
-            return path.read_bytes()
+            if max_bytes is None:
+                return path.read_bytes()
+            with path.open("rb") as blob:
+                data = blob.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise BlobTooLargeError(f"blob {name!r} is larger than {max_bytes} bytes")
+            return data
         except (FileNotFoundError, NotADirectoryError):
             raise NotFoundError(f"blob {name!r} not found in {container!r}") from None
         except OSError as exc:
