@@ -11,15 +11,21 @@ DocumentError (processing.extraction.errors)
                            attempted PROCESSING_MAX_ATTEMPTS times without an
                            outcome (a worker or host died each time)
 AppError (kernel.errors)
-└── NotFinishedError       code ``not_finished``: a result was asked for
-                           before the document completed (HTTP 409)
+├── NotFinishedError       code ``not_finished``: a result was asked for
+│                          before the document completed (HTTP 409)
+└── RequestError (kernel.errors)
+    ├── MalformedUploadError  code ``malformed_upload``: a multipart body that is
+    │                         incomplete, has no or two file parts, or a file
+    │                         part without a name (HTTP 400)
+    └── WebhookLoopError      code ``webhook_loop``: the app's own webhook notice
+                              sent to its upload route (HTTP 400)
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from kernel.errors import AppError
+from kernel.errors import AppError, RequestError
 from processing.extraction.errors import DocumentError
 
 
@@ -35,3 +41,15 @@ class NotFinishedError(AppError):
     """The document has no result (yet): it is queued, processing or failed."""
 
     code: ClassVar[str] = "not_finished"
+
+
+class MalformedUploadError(RequestError):
+    """An upload the app cannot accept whole: nothing of it is stored."""
+
+    code: ClassVar[str] = "malformed_upload"
+
+
+class WebhookLoopError(RequestError):
+    """A notice this app sent, arriving back as an upload."""
+
+    code: ClassVar[str] = "webhook_loop"

@@ -53,7 +53,7 @@ def upload_document(req: func.HttpRequest) -> func.HttpResponse:
 
     svc = services()
     upload = decode_upload(
-        req.headers, req.params, req.get_body(), max_bytes=svc.settings.max_upload_bytes
+        req.headers, req.params, req.get_body, max_bytes=svc.settings.max_upload_bytes
     )
     record = svc.uploads.accept(
         upload.data, upload.filename, traceparent=req.headers.get("traceparent")

@@ -10,7 +10,7 @@ from processing.events import DOCUMENT_UPLOADED
 from processing.extraction.errors import EmptyDocumentError, TooLargeError, UnsupportedTypeError
 from processing.extraction.limits import Limits
 from processing.records import Status
-from processing.uploads import sanitize_filename
+from processing.filenames import sanitize_filename
 from tests.support.app import RecordingPublisher, embedded_services
 from tests.support.clock import START
 
@@ -26,6 +26,17 @@ from tests.support.clock import START
         ("...", None),
         ("", None),
         (None, None),
+        # Characters that make a name display as another.
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("\u2066evil\u2069\u202a.txt", "evil.txt"),
+        ("pay\u200bpal\u200d\ufeff.pdf", "paypal.pdf"),
+        ("line\u2028break\u2029.txt", "linebreak.txt"),
+        ("next\x85line.txt", "next_line.txt"),
+        # Names Windows keeps for devices.
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("com1.docx", "_com1.docx"),
+        ("console.txt", "console.txt"),
     ],
 )
 def test_filenames_are_sanitised(raw: str | None, expected: str | None) -> None:
