@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kernel.env import Env, as_env
 
@@ -80,6 +81,21 @@ class PlatformSettings:
     eventgrid_key: str | None = None
     #: The app's own origin, as callers reach it (links in events and answers).
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    #: The host name the platform gives the app (``WEBSITE_HOSTNAME`` in Azure).
+    website_hostname: str | None = None
+
+    @property
+    def own_endpoints(self) -> tuple[tuple[str, int], ...]:
+        """Where the app itself is reached, as ``(host, port)``: outbound
+        requests (webhooks, fetches) must never target these, or the app
+        would call itself."""
+        endpoints = []
+        base = urlsplit(self.public_base_url)
+        if base.hostname:
+            endpoints.append((base.hostname, base.port or (443 if base.scheme == "https" else 80)))
+        if self.website_hostname:
+            endpoints.append((self.website_hostname.lower(), 443))
+        return tuple(dict.fromkeys(endpoints))
 
     @classmethod
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> PlatformSettings:
@@ -93,6 +109,7 @@ class PlatformSettings:
             eventgrid_endpoint=env.optional(EVENTGRID_TOPIC_ENDPOINT),
             eventgrid_key=env.optional(EVENTGRID_TOPIC_KEY),
             public_base_url=base_url.rstrip("/"),
+            website_hostname=hostname,
         )
 
 

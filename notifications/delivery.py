@@ -23,7 +23,7 @@ from kernel.egress.client import SendResult
 from kernel.egress.redaction import redact_text, redact_url
 from kernel.errors import ClaimLostError, LeaseHeldError, NotFoundError
 from kernel.leases import Lease, claim
-from notifications.errors import AttemptInProgressError
+from notifications.errors import TARGET_NOT_ALLOWED, AttemptInProgressError
 from notifications.health import SubscriptionHealth
 from notifications.jobs import InvalidJobError, Job, JobQueue
 from notifications.records import Attempt, Delivery, DeliveryState, Outcome, SubscriptionStatus
@@ -41,6 +41,8 @@ LEASE_MARGIN = timedelta(seconds=30)
 #: A job that arrives this early (visibility timeouts are whole seconds) waits.
 MAX_EARLY_SECONDS = 1.0
 MAX_ERROR_CHARS = 1000
+#: What is kept of a receiver's answer: enough to see an error message.
+RESPONSE_EXCERPT_CHARS = 256
 #: The delivery queue's maxDequeueCount in host.json: the last try of a job.
 MAX_JOB_DEQUEUES = 5
 
@@ -181,8 +183,12 @@ class DeliveryWorker:
             # Resolved and checked again for every attempt: the answer may have
             # changed since registration (DNS rebinding).
             vetted = self._policy.vet(target.url)
-        except UrlRejectedError as exc:
-            return SendResult(status=None, duration_ms=0, error=f"{exc.code}: {exc.message}")
+        except UrlRejectedError:
+            # Alike for every reason, as at registration: a subscriber whose
+            # name now resolves somewhere private learns nothing about where.
+            return SendResult(
+                status=None, duration_ms=0, error=f"target_not_allowed: {TARGET_NOT_ALLOWED}"
+            )
         return self._sender.post(vetted, headers, body)
 
     def _settle(self, target: Target, delivery: Delivery, result: SendResult) -> None:
@@ -247,7 +253,7 @@ class DeliveryWorker:
         outcome: Outcome,
         next_attempt_at: datetime | None,
     ) -> None:
-        text = result.body.decode("utf-8", errors="replace") if result.body else None
+        shown = response_excerpt(result.body)
         self._deliveries.record_attempt(
             Attempt(
                 target_id=delivery.target_id,
@@ -261,8 +267,8 @@ class DeliveryWorker:
                 outcome=outcome,
                 status_code=result.status,
                 error=delivery.last_error,
-                response_body=redact_text(text) if text else None,
-                response_truncated=result.truncated,
+                response_body=shown,
+                response_truncated=result.truncated or len(result.body) > RESPONSE_EXCERPT_CHARS,
                 next_attempt_at=next_attempt_at,
             )
         )
@@ -291,3 +297,15 @@ def _error_text(result: SendResult) -> str | None:
     else:
         text = f"HTTP {status}"
     return redact_text(text)[:MAX_ERROR_CHARS]
+
+
+def response_excerpt(body: bytes) -> str | None:
+    """The start of a receiver's answer, safe to store and show: at most
+    :data:`RESPONSE_EXCERPT_CHARS` printable characters, URLs redacted. A
+    receiver's body is the receiver's data; the app keeps no more of it than a
+    person debugging their endpoint needs."""
+    if not body:
+        return None
+    text = body[: RESPONSE_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    return redact_text(printable)[:RESPONSE_EXCERPT_CHARS]

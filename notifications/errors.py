@@ -3,6 +3,9 @@
 
 AppError (kernel.errors)
 ├── UnsupportedEventTypeError    ``unsupported_event_type`` (HTTP 422)
+├── TargetNotAllowedError        ``target_not_allowed``: every refusal of where a
+│                                webhook URL leads, alike (HTTP 422)
+├── SubscriptionQuotaError       ``quota_exceeded``: too many subscriptions (HTTP 403)
 └── DeliveryStateError           the delivery or its target forbids the request (409)
     ├── DeliveryInProgressError  ``delivery_in_progress``
     └── SubscriptionDisabledError  ``subscription_disabled``
@@ -22,6 +25,25 @@ class UnsupportedEventTypeError(AppError):
     """A subscription asked for an event type the app does not send (HTTP 422)."""
 
     code: ClassVar[str] = "unsupported_event_type"
+
+
+#: The one message for every refused webhook target, at registration and delivery.
+TARGET_NOT_ALLOWED = (
+    "the URL does not lead to an endpoint webhooks may reach: a public https address"
+    " on an allowed port, other than this app"
+)
+
+
+class TargetNotAllowedError(AppError):
+    """The URL leads somewhere webhooks may not go (which, is not said)."""
+
+    code: ClassVar[str] = "target_not_allowed"
+
+
+class SubscriptionQuotaError(AppError):
+    """No more subscriptions may be registered."""
+
+    code: ClassVar[str] = "quota_exceeded"
 
 
 class DeliveryStateError(AppError):

@@ -39,6 +39,26 @@ class FanOutResult:
     duplicates: int
 
 
+#: What a trimmed notice keeps of the event's data.
+_KEPT_DATA = ("document_id", "status", "result_url", "filename", "content_type", "source")
+_KEPT_ATTRIBUTES = (
+    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "traceparent"
+)  # fmt: skip
+
+
+def trimmed(event: Mapping[str, Any]) -> dict[str, Any]:
+    """``event`` cut to what fits a notice: its context attributes and the
+    document's outcome and links, marked ``"truncated": true``."""
+    data = event.get("data")
+    kept = {key: data[key] for key in _KEPT_DATA if isinstance(data, Mapping) and key in data}
+    notice = {key: event[key] for key in _KEPT_ATTRIBUTES if key in event}
+    notice["data"] = {
+        key: value[:500] if isinstance(value, str) else value for key, value in kept.items()
+    }
+    notice["data"]["truncated"] = True
+    return notice
+
+
 class FanOut:
     def __init__(
         self,
@@ -66,8 +86,9 @@ class FanOut:
             return FanOutResult(0, 0, 0)
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
         if len(body) > MAX_BODY_CHARS:
-            log.error("webhook.event_too_large", extra={"body_chars": len(body)})
-            return FanOutResult(0, 0, 0)
+            # Never dropped: receivers get the outcome and the link to the result.
+            log.warning("webhook.event_trimmed", extra={"body_chars": len(body)})
+            body = json.dumps(trimmed(event), separators=(",", ":"), ensure_ascii=False)
         targets = [
             (s.id, s.url) for s in self._subscriptions.active() if event_type in s.event_types
         ]

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from kernel.egress.addresses import UrlRejectedError
 from kernel.http.problems import KERNEL_PROBLEMS
-from notifications.errors import DeliveryStateError, UnsupportedEventTypeError
+from notifications.errors import (
+    DeliveryStateError,
+    SubscriptionQuotaError,
+    TargetNotAllowedError,
+    UnsupportedEventTypeError,
+)
 
 PROBLEMS = KERNEL_PROBLEMS.extend(
-    {UrlRejectedError: 422, UnsupportedEventTypeError: 422, DeliveryStateError: 409}
+    {
+        UrlRejectedError: 422,
+        TargetNotAllowedError: 422,
+        UnsupportedEventTypeError: 422,
+        DeliveryStateError: 409,
+        SubscriptionQuotaError: 403,
+    }
 )

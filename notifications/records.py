@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Any
 
 from kernel.clock import iso, optional_iso, optional_time, parse_time
+from kernel.egress.redaction import redact_url
 from kernel.storage.ports import Row
 
 SUBSCRIPTION_PARTITION = "sub"
@@ -150,11 +151,12 @@ class Subscription:
         return (self.secret,)
 
     def to_api(self, *, with_secret: bool = False) -> dict[str, Any]:
-        """The public representation; the secret only when ``with_secret``
-        (in the answers to registration and rotation, never later)."""
+        """The public representation; the secret and the whole URL only when
+        ``with_secret`` (in the answers to registration and rotation, never
+        later): listings show the URL redacted of its query and path tokens."""
         document = {
             "id": self.id,
-            "url": self.url,
+            "url": self.url if with_secret else redact_url(self.url),
             "event_types": list(self.event_types),
             "description": self.description,
             "status": self.status.value,

@@ -20,6 +20,7 @@ from kernel.egress.addresses import (
     UrlRejectedError,
     split_url,
     system_resolver,
+    timed_resolver,
 )
 from kernel.egress.client import DEFAULT_TIMEOUT_SECONDS, PinnedSender
 from kernel.egress.redaction import redact_url
@@ -80,9 +81,11 @@ def build_notifications(
     stores, clock = shared.stores, shared.clock
     policy = AddressPolicy(
         settings.webhook_allowed_cidrs,
-        resolver,
+        timed_resolver(resolver, settings.webhook_dns_timeout_seconds),
         purpose="webhooks",
         allow_list_setting=WEBHOOK_ALLOWED_CIDRS,
+        ports=settings.webhook_allowed_ports,
+        own_endpoints=shared.settings.own_endpoints,
     )
     subscriptions = SubscriptionRepository(stores.tables, settings.webhook_subscriptions_table)
     deliveries = DeliveryRepository(stores.tables, settings.webhook_deliveries_table)
@@ -94,7 +97,12 @@ def build_notifications(
         platform=shared,
         policy=policy,
         deliveries=deliveries,
-        subscriptions=SubscriptionService(repository=subscriptions, policy=policy, clock=clock),
+        subscriptions=SubscriptionService(
+            repository=subscriptions,
+            policy=policy,
+            clock=clock,
+            max_subscriptions=settings.webhook_max_subscriptions,
+        ),
         fanout=FanOut(
             subscriptions=subscriptions,
             deliveries=deliveries,

@@ -19,6 +19,9 @@ WEBHOOK_RETRY_SCHEDULE = "WEBHOOK_RETRY_SCHEDULE"
 WEBHOOK_ALLOWED_CIDRS = "WEBHOOK_ALLOWED_CIDRS"
 WEBHOOK_SUBSCRIPTIONS_TABLE = "WEBHOOK_SUBSCRIPTIONS_TABLE"
 WEBHOOK_DELIVERIES_TABLE = "WEBHOOK_DELIVERIES_TABLE"
+WEBHOOK_ALLOWED_PORTS = "WEBHOOK_ALLOWED_PORTS"
+WEBHOOK_DNS_TIMEOUT_SECONDS = "WEBHOOK_DNS_TIMEOUT_SECONDS"
+WEBHOOK_MAX_SUBSCRIPTIONS = "WEBHOOK_MAX_SUBSCRIPTIONS"
 
 #: Seconds between delivery attempts: 8 attempts over about 27.6 hours.
 DEFAULT_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -33,6 +36,9 @@ OPTIONAL = frozenset(
         WEBHOOK_ALLOWED_CIDRS,
         WEBHOOK_SUBSCRIPTIONS_TABLE,
         WEBHOOK_DELIVERIES_TABLE,
+        WEBHOOK_ALLOWED_PORTS,
+        WEBHOOK_DNS_TIMEOUT_SECONDS,
+        WEBHOOK_MAX_SUBSCRIPTIONS,
         # Not WEBHOOK_QUEUE: the queue trigger's binding names it (%WEBHOOK_QUEUE%),
         # and the Functions host refuses to index a binding whose setting is unset.
     }
@@ -49,6 +55,12 @@ class NotificationSettings:
     webhook_allowed_cidrs: tuple[IPNetwork, ...] = ()
     webhook_subscriptions_table: str = "webhooksubscriptions"
     webhook_deliveries_table: str = "webhookdeliveries"
+    #: Ports webhooks may target outside the allow-list.
+    webhook_allowed_ports: tuple[int, ...] = (443, 8443)
+    #: How long resolving a webhook's host may take.
+    webhook_dns_timeout_seconds: int = 3
+    #: Subscriptions that may exist at once.
+    webhook_max_subscriptions: int = 100
 
     @classmethod
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> NotificationSettings:
@@ -66,6 +78,14 @@ class NotificationSettings:
             webhook_deliveries_table=env.text(
                 WEBHOOK_DELIVERIES_TABLE, defaults.webhook_deliveries_table
             ),
+            webhook_allowed_ports=_ports(env.items(WEBHOOK_ALLOWED_PORTS))
+            or defaults.webhook_allowed_ports,
+            webhook_dns_timeout_seconds=env.positive_int(
+                WEBHOOK_DNS_TIMEOUT_SECONDS, defaults.webhook_dns_timeout_seconds
+            ),
+            webhook_max_subscriptions=env.positive_int(
+                WEBHOOK_MAX_SUBSCRIPTIONS, defaults.webhook_max_subscriptions
+            ),
         )
 
     def allow_list_warning(self) -> str | None:
@@ -79,6 +99,15 @@ class NotificationSettings:
             " bypassing the SSRF policy, and plain http is accepted towards them."
             " Leave it empty outside local development."
         )
+
+
+def _ports(items: tuple[str, ...]) -> tuple[int, ...]:
+    ports = []
+    for item in items:
+        if not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise SettingsError(f"{WEBHOOK_ALLOWED_PORTS}: {item!r} is not a port number")
+        ports.append(int(item))
+    return tuple(ports)
 
 
 def parse_retry_schedule(raw: str) -> tuple[float, ...]:

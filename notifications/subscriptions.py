@@ -7,11 +7,21 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from kernel.clock import Clock
-from kernel.egress.addresses import AddressPolicy
+from kernel.egress.addresses import (
+    AddressPolicy,
+    InsecureSchemeError,
+    InvalidUrlError,
+    UrlRejectedError,
+)
 from kernel.egress.redaction import redact_url
 from kernel.errors import ConflictError, NotFoundError
 from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_FAILED
-from notifications.errors import UnsupportedEventTypeError
+from notifications.errors import (
+    TARGET_NOT_ALLOWED,
+    SubscriptionQuotaError,
+    TargetNotAllowedError,
+    UnsupportedEventTypeError,
+)
 from notifications.records import (
     Subscription,
     SubscriptionStatus,
@@ -31,8 +41,14 @@ ROTATION_OVERLAP = timedelta(hours=24)
 
 class SubscriptionService:
     def __init__(
-        self, *, repository: SubscriptionRepository, policy: AddressPolicy, clock: Clock
+        self,
+        *,
+        repository: SubscriptionRepository,
+        policy: AddressPolicy,
+        clock: Clock,
+        max_subscriptions: int = 100,
     ) -> None:
+        self._max_subscriptions = max_subscriptions
         self._repository = repository
         self._policy = policy
         self._clock = clock
@@ -40,8 +56,15 @@ class SubscriptionService:
     def register(
         self, url: str, event_types: Sequence[str] | None = None, description: str | None = None
     ) -> Subscription:
-        """Validate ``url`` against the SSRF policy (UrlRejectedError says why
-        not) and store an active subscription with a new secret."""
+        """Validate ``url`` against the SSRF policy and store an active
+        subscription with a new secret.
+
+        A malformed or plain-http URL is refused with its own reason; every
+        refusal of where the URL leads (a private, reserved or unresolvable
+        address, a port other than the allowed ones, the app itself) is one
+        and the same :class:`TargetNotAllowedError`, so registration cannot be
+        used to map networks or tell which names resolve.
+        """
         types = tuple(dict.fromkeys(event_types)) if event_types else DEFAULT_EVENT_TYPES
         unknown = [t for t in types if t not in SUPPORTED_EVENT_TYPES]
         if unknown:
@@ -49,7 +72,18 @@ class SubscriptionService:
             raise UnsupportedEventTypeError(
                 f"unsupported event type {unknown[0]!r}; supported: {supported}"
             )
-        self._policy.vet(url)
+        if len(self._repository.page(after=None, limit=self._max_subscriptions)) >= (
+            self._max_subscriptions
+        ):
+            raise SubscriptionQuotaError(
+                f"at most {self._max_subscriptions} webhook subscriptions may exist"
+            )
+        try:
+            self._policy.vet(url)
+        except (InvalidUrlError, InsecureSchemeError):
+            raise
+        except UrlRejectedError:
+            raise TargetNotAllowedError(TARGET_NOT_ALLOWED) from None
         now = self._clock()
         subscription = Subscription(
             id=new_subscription_id(now),

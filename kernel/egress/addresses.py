@@ -69,6 +69,16 @@ class ForbiddenAddressError(UrlRejectedError):
     code: ClassVar[str] = "forbidden_address"
 
 
+class PortNotAllowedError(UrlRejectedError):
+    code: ClassVar[str] = "port_not_allowed"
+
+
+class OwnEndpointError(UrlRejectedError):
+    """The URL names the app itself: requests to it would loop back into the app."""
+
+    code: ClassVar[str] = "own_endpoint"
+
+
 def _v4(cidr: str) -> ipaddress.IPv4Network:
     return ipaddress.IPv4Network(cidr)
 
@@ -301,11 +311,17 @@ class AddressPolicy:
         *,
         purpose: str = "webhooks",
         allow_list_setting: str = "WEBHOOK_ALLOWED_CIDRS",
+        ports: Iterable[int] | None = None,
+        own_endpoints: Iterable[tuple[str, int]] = (),
     ) -> None:
         self.allowed = tuple(allowed)
         self._resolver = resolver
         self._purpose = purpose
         self._allow_list_setting = allow_list_setting
+        #: Ports allowed outside the allow-list (None: any port).
+        self.ports = frozenset(ports) if ports is not None else None
+        #: Where the app itself is reached: (host, port), as callers see it.
+        self.own_endpoints = tuple((host.lower().rstrip("."), port) for host, port in own_endpoints)
 
     def denial(self, address: IPAddress) -> Denial | None:
         """Why ``address`` is refused, or None when the policy allows connecting to it."""
@@ -344,7 +360,9 @@ class AddressPolicy:
         """Parse, resolve and check ``url``; the target to connect to, or a
         UrlRejectedError subclass saying why not."""
         parsed = split_url(url)
+        self._check_not_own(parsed.host, parsed.port)
         addresses = self.resolve(parsed)
+        self._check_own_addresses(addresses, parsed.port)
         for address in addresses:
             denial = self.denial(address)
             if denial is None:
@@ -360,12 +378,32 @@ class AddressPolicy:
                 f"{address} is {denial.describe(reveal=True)}; {self._purpose} may only"
                 " target public addresses"
             )
-        if parsed.scheme == "http" and not all(self.is_allowed(a) for a in addresses):
+        inside_allow_list = all(self.is_allowed(a) for a in addresses)
+        if parsed.scheme == "http" and not inside_allow_list:
             raise InsecureSchemeError(
                 f"{self._purpose} URLs must use https; plain http is only accepted"
                 f" towards addresses in {self._allow_list_setting}"
             )
+        if self.ports is not None and parsed.port not in self.ports and not inside_allow_list:
+            shown = ", ".join(str(p) for p in sorted(self.ports))
+            raise PortNotAllowedError(f"{self._purpose} may only target ports {shown}")
         return VettedTarget(url=parsed, addresses=addresses)
+
+    def _check_not_own(self, host: str, port: int) -> None:
+        if (host, port) in self.own_endpoints:
+            raise OwnEndpointError(f"{self._purpose} cannot target this app itself")
+
+    def _check_own_addresses(self, addresses: tuple[IPAddress, ...], port: int) -> None:
+        """Refuse other names for the app (its addresses, on its port)."""
+        for host, own_port in self.own_endpoints:
+            if own_port != port:
+                continue
+            try:
+                own = self.resolve(split_url(f"https://{_bracketed(host)}:{own_port}/"))
+            except UrlRejectedError:
+                continue  # the app's own name does not resolve here: nothing to compare
+            if set(own) & set(addresses):
+                raise OwnEndpointError(f"{self._purpose} cannot target this app itself")
 
     def resolve(self, parsed: TargetUrl) -> tuple[IPAddress, ...]:
         """The addresses of ``parsed.host``: the literal itself, or the resolver's answers."""
@@ -388,6 +426,34 @@ class AddressPolicy:
         if not addresses:
             raise UnresolvableHostError(f"the host {parsed.host!r} has no A or AAAA record")
         return tuple(addresses)
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def timed_resolver(resolver: Resolver, timeout: float, *, threads: int = 4) -> Resolver:
+    """``resolver`` with an answer within ``timeout`` seconds, or UnresolvableHostError.
+
+    ``getaddrinfo`` has no timeout of its own; lookups run on a small pool of
+    threads, so a resolver that hangs costs a thread, never a request.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="dns")
+
+    def resolve(host: str, port: int) -> Sequence[str]:
+        future = pool.submit(resolver, host, port)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise UnresolvableHostError(
+                f"the host {host!r} did not resolve within {timeout:g} s"
+            ) from None
+
+    return resolve
 
 
 def _metadata_label(address: IPAddress) -> str | None:

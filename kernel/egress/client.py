@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from kernel.egress.addresses import IPAddress, VettedTarget
+from kernel.egress.addresses import VettedTarget
 from kernel.egress.redaction import redact_text
 
 DEFAULT_TIMEOUT_SECONDS = 15.0
@@ -70,12 +70,14 @@ class PinnedSender:
             try:
                 raw = socket.create_connection((str(address), target.url.port), timeout=remaining)
             except OSError as exc:
-                errors.append(f"connect to {_shown(address)}: {_describe(exc)}")
+                errors.append(_describe(exc, connecting=True))
                 continue
             return self._exchange(raw, target, headers, body, started=started, deadline=deadline)
         if not errors:
             errors.append(f"timed out after {self.timeout:g} s")
-        return SendResult(status=None, duration_ms=_ms_since(started), error="; ".join(errors))
+        return SendResult(
+            status=None, duration_ms=_ms_since(started), error="; ".join(dict.fromkeys(errors))
+        )
 
     def _exchange(
         self,
@@ -138,20 +140,21 @@ class PinnedSender:
                 raw.close()
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, *, connecting: bool = False) -> str:
+    """A coarse, fixed description: which address refused, and how (refused,
+    reset, unreachable), would turn the sender into a port scanner whose
+    results the subscriber reads back from the delivery log."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        text = f"TLS certificate rejected: {exc.verify_message or exc}"
+        text = f"TLS certificate rejected: {exc.verify_message or 'verification failed'}"
     elif isinstance(exc, ssl.SSLError):
-        text = f"TLS error: {exc.reason or exc}"
+        text = "TLS handshake failed"
     elif isinstance(exc, TimeoutError | socket.timeout):
         text = "timed out"
+    elif connecting:
+        text = "could not connect"
     else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        text = "the connection failed"
     return redact_text(text)[:500]
-
-
-def _shown(address: IPAddress) -> str:
-    return f"[{address}]" if address.version == 6 else str(address)
 
 
 def _ms_since(started: float) -> int:

@@ -19,6 +19,7 @@ from azure.functions.meta import Datum
 from azure.functions.queue import QueueMessageInConverter
 from standardwebhooks.webhooks import Webhook
 
+from notifications.errors import TARGET_NOT_ALLOWED
 from notifications.records import logic_app_id
 from notifications.runtime import notifications
 from notifications.settings import notification_settings
@@ -206,7 +207,8 @@ def test_registration_refuses_every_forbidden_address(
     assert status == 422
     assert headers["Content-Type"].startswith("application/problem+json")
     conforms(problem, "Problem")
-    assert problem["code"] == "forbidden_address"
+    # One code and one message for every refusal: registration maps no network.
+    assert (problem["code"], problem["detail"]) == ("target_not_allowed", TARGET_NOT_ALLOWED)
     assert problem["instance"] == "/api/subscriptions"
 
 
@@ -217,7 +219,8 @@ def test_registration_refuses_every_forbidden_address(
         ("https://user:pw@example.test/", "invalid_url"),
         ("https://1.2.3.256/", "invalid_url"),
         ("http://8.8.8.8/hook", "insecure_scheme"),
-        ("https://nowhere.invalid/hook", "unresolvable_host"),
+        ("https://nowhere.invalid/hook", "target_not_allowed"),
+        ("https://8.8.8.8:6379/hook", "target_not_allowed"),
     ],
 )
 def test_registration_problems_carry_stable_codes(

@@ -220,8 +220,12 @@ def make_harness(
     sender: Sender | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    ports: Sequence[int] = (443, 8443),
+    max_subscriptions: int = 100,
 ) -> Harness:
     settings = NotificationSettings(
+        webhook_allowed_ports=tuple(ports),
+        webhook_max_subscriptions=max_subscriptions,
         webhook_allowed_cidrs=parse_cidrs(allowed),
         webhook_retry_schedule=tuple(schedule),
         logic_app_urls=tuple(logic_app_urls),

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from kernel.egress.addresses import VettedTarget
 from kernel.egress.client import PinnedSender, SendResult
 from kernel.errors import NotFoundError
-from notifications.delivery import MAX_JOB_DEQUEUES
+from notifications.delivery import MAX_JOB_DEQUEUES, RESPONSE_EXCERPT_CHARS
 from notifications.errors import AttemptInProgressError, DeliveryStateError
 from notifications.fanout import MAX_BODY_CHARS
 from notifications.records import (
@@ -310,13 +310,17 @@ def test_a_job_that_arrives_early_is_put_back_until_due(harness: Harness) -> Non
     assert state(harness, subscription.id, "evt-1") is DeliveryState.PENDING
 
 
-def test_at_most_20_kb_of_the_answer_is_stored(harness: Harness) -> None:
-    with receiving(Reply(500, b"e" * 100_000)) as receiver:
+def test_only_a_short_printable_excerpt_of_the_answer_is_stored(harness: Harness) -> None:
+    """A receiver's body is its data: the app keeps what a person debugging
+    their endpoint needs, printable, and says it cut the rest."""
+    with receiving(Reply(500, b"\x00\x1b[31mbad" + b"e" * 100_000)) as receiver:
         subscription = harness.notifications.subscriptions.register(receiver.url())
         harness.notifications.fanout.fan_out(completion_event("evt-1"))
         harness.drain()
     first = attempts(harness, subscription.id)[0]
-    assert first.response_body == "e" * 20 * 1024
+    assert (
+        first.response_body == ("  [31mbad" + "e" * RESPONSE_EXCERPT_CHARS)[:RESPONSE_EXCERPT_CHARS]
+    )
     assert first.response_truncated
 
 
@@ -410,7 +414,9 @@ def test_dns_rebinding_to_a_private_address_is_caught_at_delivery(
     where a receiver listens. Without an allow-list nothing may reach it."""
     resolver = FixedResolver({"hooks.example.test": [PUBLIC]})
     sender = RecordingSender()
-    harness = make_harness(tmp_path, allowed="", resolver=resolver, sender=sender)
+    harness = make_harness(
+        tmp_path, allowed="", resolver=resolver, sender=sender, ports=(receiver.port,)
+    )
     subscription = harness.notifications.subscriptions.register(
         f"https://hooks.example.test:{receiver.port}/hook"
     )
@@ -422,7 +428,7 @@ def test_dns_rebinding_to_a_private_address_is_caught_at_delivery(
     assert sender.targets == []
     log = attempts(harness, subscription.id)
     assert len(log) == 3
-    assert all(a.error and a.error.startswith("forbidden_address:") for a in log)
+    assert all(a.error and a.error.startswith("target_not_allowed:") for a in log)
     assert resolver.lookups.count("hooks.example.test") == 1 + 3  # once per attempt
     assert state(harness, subscription.id, "evt-1") is DeliveryState.DEAD_LETTERED
 
@@ -466,10 +472,24 @@ def test_fan_out_follows_each_subscriptions_event_types(harness: Harness) -> Non
     assert failed.requests == []
 
 
-def test_an_oversized_event_is_not_fanned_out(harness: Harness, receiver: Receiver) -> None:
-    harness.notifications.subscriptions.register(receiver.url())
-    big = completion_event("evt-1", data={"blob": "x" * MAX_BODY_CHARS})
-    assert harness.notifications.fanout.fan_out(big).targets == 0
+def test_an_oversized_event_is_delivered_trimmed_never_dropped(
+    harness: Harness, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reviewed finding: events over the size limit were dropped silently.
+    Now the notice carries the outcome and the result link, marked truncated."""
+    subscription = harness.notifications.subscriptions.register(receiver.url())
+    event = completion_event("evt-1")
+    big = {**event, "data": {**event["data"], "blob": "x" * MAX_BODY_CHARS}}
+    with caplog.at_level(logging.WARNING):
+        assert harness.notifications.fanout.fan_out(big).enqueued == 1
+    harness.drain()
+    (request,) = receiver.requests
+    notice = Webhook(subscription.secret).verify(request.body, request.headers)
+    assert notice["id"] == "evt-1" and notice["type"] == event["type"]
+    assert notice["data"]["truncated"] is True
+    assert notice["data"]["result_url"] == event["data"]["result_url"]
+    assert "blob" not in notice["data"]
+    assert "webhook.event_trimmed" in caplog.text
 
 
 def test_a_subscription_failing_for_5_days_is_disabled(tmp_path: Path) -> None:

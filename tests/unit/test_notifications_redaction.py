@@ -35,3 +35,32 @@ def test_urls_inside_text_lose_their_query(text: str) -> None:
     redacted = redact_text(text)
     assert "S3cr3tSig" not in redacted
     assert "?redacted" in redacted
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://hooks.slack.com/services/T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "https://hooks.slack.com/services/redacted",
+        ),
+        (
+            "https://discord.com/api/webhooks/1234567890/AbCdEf-gh_ijKLmnOPqrSTuvWXyz0123456789",
+            "https://discord.com/api/webhooks/redacted",
+        ),
+        (
+            "https://contoso.webhook.office.com/webhookb2/1f0e1b2c-aaaa@72f988bf/IncomingWebhook/"
+            "0123abcd/9f8e7d6c",
+            "https://contoso.webhook.office.com/webhookb2/redacted",
+        ),
+        (
+            "https://hooks.example.test/v1/receive/f3Kq9ZxP2mLw8RtY6vBn4HsD/done",
+            "https://hooks.example.test/v1/receive/redacted",
+        ),
+        ("https://hooks.example.test/api/docflow-events/inbox", None),
+    ],
+)
+def test_path_tokens_are_redacted_and_ordinary_paths_kept(url: str, shown: str | None) -> None:
+    """The reviewed finding: path tokens survived query-only redaction."""
+    assert redact_url(url) == (shown or url)
+    assert redact_text(f"POST {url} failed") == f"POST {shown or url} failed"

@@ -56,7 +56,8 @@ def test_a_refused_connection_is_an_error_without_status() -> None:
         port = receiver.port
     result = PinnedSender().post(pinned(f"http://hooks.example.test:{port}/", "127.0.0.1"), {}, b"")
     assert result.status is None
-    assert result.error is not None and "127.0.0.1" in result.error
+    # Coarse on purpose: no address and no kind of refusal (a port scanner's answers).
+    assert result.error == "could not connect"
 
 
 def test_redirects_are_not_followed() -> None:

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kernel.egress.addresses import ForbiddenAddressError, InsecureSchemeError
+from kernel.egress.addresses import InsecureSchemeError
 from kernel.errors import NotFoundError
-from notifications.errors import UnsupportedEventTypeError
+from notifications.errors import (
+    TARGET_NOT_ALLOWED,
+    TargetNotAllowedError,
+    UnsupportedEventTypeError,
+)
 from notifications.records import SubscriptionStatus
 from tests.support.clock import FakeClock
 from tests.support.webhooks import make_harness
@@ -43,9 +47,14 @@ def test_event_types_are_deduplicated_and_checked(tmp_path: Path) -> None:
 
 
 def test_registration_applies_the_ssrf_policy(tmp_path: Path) -> None:
+    """Where a URL leads is refused with one generic error whatever the reason."""
     service = make_harness(tmp_path, allowed="").notifications.subscriptions
-    with pytest.raises(ForbiddenAddressError):
-        service.register("https://127.0.0.1/hook")
+    refusals = []
+    for url in ("https://127.0.0.1/hook", "https://8.8.8.8:22/hook", "https://nowhere.invalid/"):
+        with pytest.raises(TargetNotAllowedError) as refused:
+            service.register(url)
+        refusals.append(refused.value.message)
+    assert refusals == [TARGET_NOT_ALLOWED] * 3
     with pytest.raises(InsecureSchemeError):
         service.register("http://8.8.8.8/hook")
     assert service.page(after=None, limit=10) == []

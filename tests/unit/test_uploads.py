@@ -9,8 +9,8 @@ import pytest
 from processing.events import DOCUMENT_UPLOADED
 from processing.extraction.errors import EmptyDocumentError, TooLargeError, UnsupportedTypeError
 from processing.extraction.limits import Limits
-from processing.records import Status
 from processing.filenames import sanitize_filename
+from processing.records import Status
 from tests.support.app import RecordingPublisher, embedded_services
 from tests.support.clock import START
 
