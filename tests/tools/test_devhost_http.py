@@ -313,3 +313,37 @@ def test_route_prefix_comes_from_host_json(start_devhost: Any, tmp_path: Path) -
     host = start_devhost(app, app_root=tmp_path)
     assert get(host, "/v1/documents/latest").json()["label"] == "latest_document"
     assert get(host, "/api/documents/latest").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["evil.example", "attacker.test:7071", "127.0.0.1.nip.io"])
+def test_a_host_header_naming_another_site_is_misdirected(host: DevHost, name: str) -> None:
+    """DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1
+    reaches the local host, but with its own name in Host: refused with 421."""
+    response = get(host, "/api/documents/latest", headers={"Host": name})
+    assert response.status_code == 421
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "[::1]:7071", "app.localhost:7071"])
+def test_loopback_names_are_served(host: DevHost, name: str) -> None:
+    assert get(host, "/api/documents/latest", headers={"Host": name}).status_code == 200
+
+
+def test_configured_names_are_served(start_devhost: Any, devhost_options: Any) -> None:
+    import dataclasses
+
+    options = dataclasses.replace(devhost_options, allowed_hosts=("docflow.test",))
+    started = start_devhost(app, options=options)
+    assert (
+        get(started, "/api/documents/latest", headers={"Host": "docflow.test"}).status_code == 200
+    )
+
+
+def test_a_non_loopback_bind_needs_allow_remote(caplog: pytest.LogCaptureFixture) -> None:
+    from tools.devhost.__main__ import bind_allowed
+
+    assert bind_allowed("127.0.0.1", allow_remote=False)
+    assert bind_allowed("::1", allow_remote=False)
+    with caplog.at_level(logging.WARNING):
+        assert not bind_allowed("0.0.0.0", allow_remote=False)
+        assert bind_allowed("0.0.0.0", allow_remote=True)
+    assert "refusing to listen" in caplog.text and "anyone who can reach it" in caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import ipaddress
 import logging
 import os
 import secrets
@@ -37,7 +38,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--app", default="function_app:app", help="the FunctionApp, as module:attribute"
     )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow listening on a non-loopback address (the API is then open to the network)",
+    )
     return parser.parse_args(argv)
+
+
+def bind_allowed(host: str, *, allow_remote: bool) -> bool:
+    """Loopback always; any other address only with ``--allow-remote`` (warned)."""
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return True
+    if not allow_remote:
+        log.error(
+            "refusing to listen on %s: the local host has no authentication; use a loopback"
+            " address, or --allow-remote if you mean to open it to your network",
+            host,
+        )
+        return False
+    log.warning("listening on %s: anyone who can reach it can use the API", host)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), handlers=[console])
     # The SDKs log every request at INFO; the host logs its own, query strings left out.
     logging.getLogger("azure").setLevel(max(logging.WARNING, logging.getLogger().level))
+    if not bind_allowed(args.host, allow_remote=args.allow_remote):
+        return 2
     root = Path.cwd()
     sys.path.insert(0, str(root))
     try:

@@ -51,6 +51,10 @@ class HostOptions:
     topic_key: str | None = None
     #: The container the blob watcher lists (``INBOX_CONTAINER``).
     inbox_container: str = "inbox"
+    #: Host names requests may carry besides loopback's (``DEVHOST_ALLOWED_HOSTS``,
+    #: comma-separated): any other ``Host`` gets 421, so a web page cannot reach
+    #: the host through a name it rebinds to 127.0.0.1.
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HostOptions:
@@ -59,6 +63,11 @@ class HostOptions:
         attempts = _number(env, "DEVHOST_MAX_DELIVERY_ATTEMPTS", 0, int)
         return cls(
             workers=_number(env, "DEVHOST_WORKERS", d.workers, int),
+            allowed_hosts=tuple(
+                h.strip().lower()
+                for h in env.get("DEVHOST_ALLOWED_HOSTS", "").split(",")
+                if h.strip()
+            ),
             retry_base_seconds=_number(
                 env, "DEVHOST_RETRY_BASE_SECONDS", d.retry_base_seconds, float
             ),

@@ -289,6 +289,8 @@ class DevHost:
         return self._blobs or stores.blobs, self._queues or stores.queues
 
     def _dispatch(self, request: Request) -> Response:
+        if not self._host_allowed(request.header("host")):
+            return Response.text(HTTPStatus.MISDIRECTED_REQUEST, "Misdirected Request")
         if request.path == TOPIC_PATH:
             assert self._topic is not None
             return self._topic.handle(request)
@@ -296,6 +298,24 @@ class DevHost:
             return self._admin(request)
         response = self.http.handle(request)
         return response or Response.text(HTTPStatus.NOT_FOUND, "Not Found")
+
+    def _host_allowed(self, host_header: str | None) -> bool:
+        """Loopback names, the address bound and configured names only."""
+        if not host_header:
+            return False
+        host = host_header.strip().lower()
+        if host.startswith("["):
+            host = host[1:].partition("]")[0]
+        elif host.count(":") == 1:
+            host = host.partition(":")[0]
+        allowed = {
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            self._bind[0].lower(),
+            *self.options.allowed_hosts,
+        }
+        return host in allowed or host.endswith(".localhost")
 
     def _admin(self, request: Request) -> Response:
         assert self._state is not None
