@@ -8,6 +8,7 @@ sends that JSON back, and :func:`result_from_dict` rebuilds and checks it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -252,11 +253,16 @@ def _decode_scalar(kind: Any, value: Any, where: str) -> Any:
     raise InvalidResultError(f"{where} must be a {getattr(kind, '__name__', kind)}")
 
 
+@functools.cache
+def _fields(kind: Any) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Each field's resolved type and definition (resolving is slow: once per class)."""
+    return typing.get_type_hints(kind), {f.name: f for f in dataclasses.fields(kind)}
+
+
 def _decode_dataclass(kind: Any, value: Any, where: str) -> Any:
     if not isinstance(value, dict):
         raise InvalidResultError(f"{where} must be an object")
-    hints = typing.get_type_hints(kind)
-    fields = {f.name: f for f in dataclasses.fields(kind)}
+    hints, fields = _fields(kind)
     unknown = set(value) - set(fields)
     if unknown:
         raise InvalidResultError(f"{where} has unknown fields {sorted(unknown)}")

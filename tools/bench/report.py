@@ -205,7 +205,7 @@ def bench_end_to_end() -> None:
 
 
 def bench_isolation() -> None:
-    """The throughput cost of parsing in isolated worker processes, on the same files."""
+    """The throughput cost of parsing each document in its own confined worker, on the same files."""
     from processing.extraction.errors import DocumentError
     from processing.extraction.isolation import IsolatedPipeline
     from processing.extraction.limits import IsolationLimits, Limits
@@ -236,7 +236,7 @@ def bench_isolation() -> None:
         ["mode", "seconds", "documents/s"],
         [
             ["in-process", in_process, len(files) / in_process],
-            ["isolated worker (warm)", isolated, len(files) / isolated],
+            ["sandboxed (one confined worker per document)", isolated, len(files) / isolated],
         ],
     )
     print(f"isolated / in-process time = {isolated / in_process:.2f}x")

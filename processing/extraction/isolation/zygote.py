@@ -110,11 +110,21 @@ class Zygote:
         return pid
 
     def _status(self, pid: int) -> dict[str, Any]:
+        """How ``pid`` ended. The pool asks only after it killed the worker (or
+        saw it go), so waiting for that one child is short; a few seconds at most."""
         deadline = time.monotonic() + wire.STATUS_WAIT_SECONDS
-        while pid in self._children and time.monotonic() < deadline:
-            self._reap()
-            if pid in self._children:
-                time.sleep(0.005)
+        while pid in self._children:
+            try:
+                ended, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if ended:
+                self._ended[pid] = _exit_status(status)
+                shutil.rmtree(self._children.pop(pid), ignore_errors=True)
+            elif time.monotonic() > deadline:
+                break
+            else:
+                time.sleep(0.001)
         code, signum = self._ended.pop(pid, (None, None))
         return {"pid": pid, "exit": code, "signal": signum}
 
@@ -129,9 +139,7 @@ class Zygote:
             workdir = self._children.pop(pid, None)
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
-            signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-            self._ended[pid] = (code, signum)
+            self._ended[pid] = _exit_status(status)
             while len(self._ended) > 1024:  # statuses nobody asked for
                 self._ended.pop(next(iter(self._ended)))
 
@@ -188,6 +196,13 @@ def _child(fd: int, confinement: _Confinement, run: Callable[..., Any]) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _exit_status(status: int) -> tuple[int | None, int | None]:
+    """``(exit code, signal)`` of a wait status; one of them is None."""
+    signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    return code, signum
 
 
 def _kill_group(pid: int) -> None:
