@@ -205,7 +205,7 @@ def bench_end_to_end() -> None:
 
 
 def bench_isolation() -> None:
-    """The throughput cost of parsing each document in its own confined worker, on the same files."""
+    """The throughput cost of parsing each document in its own confined worker (same files)."""
     from processing.extraction.errors import DocumentError
     from processing.extraction.isolation import IsolatedPipeline
     from processing.extraction.limits import IsolationLimits, Limits
