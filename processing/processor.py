@@ -8,7 +8,8 @@ The steps, each safe to repeat:
    by then the document is finished (and the repeat is a no-op) or the lease
    has expired (its holder died) and the repeat takes over.
 2. **Work.** Read the bytes, reuse a cached result for identical bytes or run
-   the pipeline, store the result JSON.
+   the pipeline (in a worker) and the cloud enrichment (here, in the host:
+   :mod:`processing.enrichment`), store the result JSON.
 3. **Finish.** Record the terminal status, then publish the completion event
    with a deterministic id and flag it published (an outbox: a crash between
    the two republishes the same event id on the next delivery).
@@ -36,10 +37,12 @@ from kernel.leases import Lease, claim
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore
 from kernel.tracecontext import child_traceparent
+from processing.enrichment.ports import Enrichment
 from processing.errors import SourceMissingError
 from processing.events import BlobCreated, DocumentUploaded, completion_event
 from processing.extraction.errors import DocumentError
 from processing.extraction.limits import Limits
+from processing.extraction.options import AnalysisOptions
 from processing.extraction.result import ProcessingResult
 from processing.filenames import sanitize_filename
 from processing.records import DocumentRecord, Source, Status, new_document_id
@@ -50,11 +53,13 @@ log = logging.getLogger(__name__)
 Extract = Callable[[bytes, str | None, Limits], ProcessingResult]
 
 
-def extract_in_process(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+def extract_in_process(
+    data: bytes, filename: str | None, limits: Limits, *, options: AnalysisOptions | None = None
+) -> ProcessingResult:
     """The pipeline in this process (trusted input, or isolation turned off)."""
     from processing.extraction import pipeline  # deferred: parsers load on first use
 
-    return pipeline.run_pipeline(data, filename, limits=limits)
+    return pipeline.run_pipeline(data, filename, limits=limits, options=options)
 
 
 class DocumentProcessor:
@@ -70,6 +75,7 @@ class DocumentProcessor:
         limits: Limits,
         lease: timedelta,
         extract: Extract = extract_in_process,
+        enrichment: Enrichment | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self._blobs = blobs
@@ -81,6 +87,7 @@ class DocumentProcessor:
         self._limits = limits
         self._lease = Lease(lease)
         self._extract = extract
+        self._enrichment = enrichment
         self._clock = clock
 
     def handle(self, event: InboundEvent) -> DocumentRecord | None:
@@ -184,7 +191,11 @@ class DocumentProcessor:
         sha256 = hashlib.sha256(data).hexdigest()
         result = self._reuse_cached(sha256, record.filename)
         if result is None:
-            result = self._extract(data, record.filename, self._limits).to_dict()
+            extracted = self._extract(data, record.filename, self._limits)
+            if self._enrichment is not None:
+                # Never raises for a provider's failure: that is a warning on the result.
+                extracted = self._enrichment.enrich(extracted)
+            result = extracted.to_dict()
             cached = False
         else:
             cached = True

@@ -38,6 +38,7 @@ from processing.extraction.errors import (
     document_error_from_code,
 )
 from processing.extraction.limits import IsolationLimits, Limits
+from processing.extraction.options import AnalysisOptions
 from processing.extraction.result import ProcessingResult
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ _PRELOAD = (
     "pypdf",
     "lxml.etree",
     "phonenumbers",
-    "yake",
 )
 _ROOT = Path(__file__).resolve().parents[2]
 READY = ("ready", None, None)
@@ -66,8 +66,11 @@ class IsolatedPipeline:
     host runs several invocations per process).
     """
 
-    def __init__(self, limits: IsolationLimits | None = None) -> None:
+    def __init__(
+        self, limits: IsolationLimits | None = None, options: AnalysisOptions | None = None
+    ) -> None:
         self._limits = limits or IsolationLimits()
+        self._options = options or AnalysisOptions()
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(self._limits.workers)
         self._closed = False
@@ -77,7 +80,7 @@ class IsolatedPipeline:
             worker = self._checkout()
             healthy = False
             try:
-                result = worker.run(data, filename, limits, self._limits)
+                result = worker.run(data, filename, limits, self._limits, self._options)
                 healthy = worker.documents < self._limits.max_documents_per_worker
                 return result
             except DocumentError:
@@ -176,12 +179,17 @@ class _Worker:
         return self._process.poll() is None
 
     def run(
-        self, data: bytes, filename: str | None, limits: Limits, isolation: IsolationLimits
+        self,
+        data: bytes,
+        filename: str | None,
+        limits: Limits,
+        isolation: IsolationLimits,
+        options: AnalysisOptions,
     ) -> ProcessingResult:
         self.documents += 1
         cpu_seconds = min(isolation.cpu_seconds, max(1, int(limits.timeout_seconds) + 1))
         try:
-            self._requests.send((data, filename, limits, cpu_seconds))
+            self._requests.send((data, filename, limits, options, cpu_seconds))
             if not self._replies.poll(limits.timeout_seconds + _TRANSFER_SECONDS):
                 self.stop()
                 raise ProcessingTimeoutError(
@@ -221,6 +229,8 @@ def _serve(requests: Connection, replies: Connection, memory_bytes: int, target:
 
     for module in _PRELOAD:
         importlib.import_module(module)
+    # The language model is decompressed once here, not on the first document.
+    importlib.import_module("processing.extraction.analysis.language").load_model()
     module_name, _, function_name = target.partition(":")
     run = getattr(importlib.import_module(module_name), function_name)
 
@@ -230,7 +240,7 @@ def _serve(requests: Connection, replies: Connection, memory_bytes: int, target:
     _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     while True:
         try:
-            data, filename, limits, cpu_seconds = requests.recv()
+            data, filename, limits, options, cpu_seconds = requests.recv()
         except EOFError:
             return
         # RLIMIT_CPU counts the process's whole life: re-arm it for this document.
@@ -242,7 +252,7 @@ def _serve(requests: Connection, replies: Connection, memory_bytes: int, target:
         try:
             reply: tuple[str, Any, Any] = (
                 "ok",
-                run(data, filename, limits=limits),
+                run(data, filename, limits=limits, options=options),
                 None,
             )
         except DocumentError as exc:

@@ -11,7 +11,7 @@ from processing.extraction.limits import Limits
 from processing.extraction.pipeline import run_pipeline
 
 
-def misbehave(data: bytes, filename: str | None, *, limits: Limits) -> Any:
+def misbehave(data: bytes, filename: str | None, *, limits: Limits, options: Any = None) -> Any:
     """Behave like a parser bug chosen by the document's first line, else process it."""
     command = data.split(b"\n", 1)[0]
     if command == b"HANG":  # an infinite loop that never checks the deadline
@@ -26,4 +26,4 @@ def misbehave(data: bytes, filename: str | None, *, limits: Limits) -> Any:
             hoard.append(bytearray(64 * 1024 * 1024))
     if command == b"CRASH":  # a segfault in a C extension
         os.kill(os.getpid(), signal.SIGSEGV)
-    return run_pipeline(data, filename, limits=limits)
+    return run_pipeline(data, filename, limits=limits, options=options)

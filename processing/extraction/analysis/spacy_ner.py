@@ -64,7 +64,8 @@ def load_pipeline(name: str) -> Any:
             try:
                 _loaded[name] = spacy.load(name)
             except (OSError, ValueError, ImportError) as exc:
-                raise SpacyUnavailableError(f"the spaCy pipeline {name!r} cannot be loaded") from exc
+                message = f"the spaCy pipeline {name!r} cannot be loaded"
+                raise SpacyUnavailableError(message) from exc
         return _loaded[name]
 
 
