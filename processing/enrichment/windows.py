@@ -1,7 +1,10 @@
 """Cutting a document into service-sized windows at sentence boundaries.
 
 Azure AI Language takes at most 5,120 characters (text elements) per document
-in a synchronous request. A window holds whole sentences up to that size, so
+in a synchronous request, and bills each document by the started 1,000
+characters (a "text record"): a window of 5,120 characters costs 6 records, one
+of 5,000 costs 5, so windows stop at 5,000 and a long document costs about a
+sixth less for the same text. A window holds whole sentences up to that size, so
 an entity (which never spans sentences) is never cut in two; a single sentence
 longer than a window is cut at the last space before the limit. Code points
 are never fewer than text elements, so a window measured in Python characters
@@ -15,7 +18,11 @@ from processing.enrichment.ports import Window
 from processing.extraction.analysis.sentences import split_sentences
 
 #: Azure AI Language's documented per-document limit for synchronous requests.
-MAX_WINDOW_CHARS = 5_120
+SERVICE_MAX_CHARS = 5_120
+#: Characters per billed text record.
+TEXT_RECORD_CHARS = 1_000
+#: The largest window: a whole number of text records within the service's limit.
+MAX_WINDOW_CHARS = SERVICE_MAX_CHARS // TEXT_RECORD_CHARS * TEXT_RECORD_CHARS
 
 
 def make_windows(

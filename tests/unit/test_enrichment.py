@@ -4,6 +4,7 @@ redaction, key-phrase ranking, settings, and failures that become warnings."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import pytest
@@ -28,13 +29,16 @@ LANGUAGE_ON = EnrichmentSettings(language_endpoint="https://lang.example", pii_r
 
 
 def test_windows_hold_whole_sentences_within_the_limit() -> None:
-    """Every window is at most 5,120 characters, starts and ends at a sentence
-    boundary, and the windows cover every sentence in order."""
+    """Every window is at most 5,000 characters (within the service's 5,120 and
+    billed as at most 5 text records), starts and ends at a sentence boundary,
+    and the windows cover every sentence in order."""
     text = board_minutes()
     windows, cut = make_windows(text)
     assert not cut
     assert len(windows) >= 3
+    assert MAX_WINDOW_CHARS == 5_000
     assert all(len(w.text) <= MAX_WINDOW_CHARS for w in windows)
+    assert all(math.ceil(len(w.text) / 1_000) <= 5 for w in windows)
     assert all(text[w.start : w.end] == w.text for w in windows)
     assert all(a.end <= b.start for a, b in itertools.pairwise(windows))
     covered = "".join(w.text for w in windows)
