@@ -43,7 +43,7 @@ OPTIONAL = frozenset(
 )
 
 #: Characters of one document sent to Azure AI Language by default: 20 windows
-#: of 5,120 characters, about 100 billed text records per action.
+#: of 5,000 characters, at most 100 billed text records per feature.
 DEFAULT_LANGUAGE_MAX_CHARS = 100_000
 
 
