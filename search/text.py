@@ -66,9 +66,9 @@ def snippet(content: str, terms: tuple[str, ...], limit: int = SNIPPET_CHARS) ->
     start = 0
     if matches and len(content) > limit:
         start = max(0, min(matches[0][0] - _LEAD_CHARS, len(content) - limit))
-        if start:  # open on a word
-            word = _WORD.search(content, start)
-            start = word.start() if word is not None and word.start() < matches[0][0] else start
+        # Open on a word: skip the tail of a word the window cut into.
+        while 0 < start < matches[0][0] and not content[start - 1].isspace():
+            start += 1
     end = min(len(content), start + limit)
     if end < len(content):  # close after a whole word
         cut = content.rfind(" ", start, end)
