@@ -314,9 +314,7 @@ def _chunk(row: Sequence[Any]) -> Chunk:
         end=int(row[6]),
         filename=row[7],
         content_type=row[8],
-        created_at=datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        if created
-        else None,
+        created_at=datetime.fromisoformat(created) if created else None,
         page=row[10],
         heading=row[11],
         entity_types=tuple(json.loads(row[12])),

@@ -9,6 +9,7 @@ engines answer alike: matching folds case and diacritics, as SQLite's
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -61,8 +62,7 @@ class Snippet:
 
 def snippet(content: str, terms: tuple[str, ...], limit: int = SNIPPET_CHARS) -> Snippet:
     """The passage of ``content`` around its first matched word, at most ``limit`` chars."""
-    wanted = {fold(term) for term in terms}
-    matches = [(m.start(), m.end()) for m in words(content) if fold(m.group()) in wanted]
+    matches = _matches(content, terms)
     start = 0
     if matches and len(content) > limit:
         start = max(0, min(matches[0][0] - _LEAD_CHARS, len(content) - limit))
@@ -75,3 +75,38 @@ def snippet(content: str, terms: tuple[str, ...], limit: int = SNIPPET_CHARS) ->
         end = cut if cut > start else end
     spans = tuple((s - start, e - start) for s, e in matches if s >= start and e <= end)
     return Snippet(content[start:end], spans, start)
+
+
+def _matches(content: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans of the words of ``content`` equal to a term, ignoring case and diacritics.
+
+    In C: ``content`` loses its diacritics character for character (so offsets
+    stay), and one case-insensitive pattern of the folded terms, bounded by
+    non-word characters, finds them.
+    """
+    wanted = frozenset(fold(term) for term in terms)
+    if not wanted:
+        return []
+    plain = content.translate(_strip_diacritics_table())
+    return [(m.start(), m.end()) for m in _pattern(wanted).finditer(plain)]
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(wanted: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted((re.escape(t) for t in wanted), key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+
+
+@functools.cache
+def _strip_diacritics_table() -> dict[int, str]:
+    """Characters whose canonical decomposition is one base letter plus marks, to
+    that letter (Latin, Greek, Cyrillic, Armenian and the other scripts below U+2000)."""
+    table = {}
+    for code in range(0x80, 0x2000):
+        char = chr(code)
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
+        )
+        if len(base) == 1 and base != char:
+            table[code] = base
+    return table
