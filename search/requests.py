@@ -21,7 +21,8 @@ MAX_SKIP = 1_000
 MAX_VECTOR_DIMENSIONS = 4_096
 MAX_TEXT_CHARS = 8_000
 _MAX_FILTER_CHARS = 255
-_DOCUMENT_ID = re.compile(r"^[0-9a-f]{24}$")
+#: What a document id looks like (24 hex digits); anything else names no document.
+DOCUMENT_ID = re.compile(r"^[0-9a-f]{24}$")
 _ENTITY_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 FILTER_NAMES = (
     "content_type",
@@ -133,7 +134,7 @@ def filters_from(source: Mapping[str, Any]) -> Filters:
         if not isinstance(raw, str) or len(raw) > _MAX_FILTER_CHARS:
             raise QueryError("invalid_filter", f"{name} must be a string of at most 255 chars")
         values[name] = raw
-    if "document_id" in values and not _DOCUMENT_ID.match(values["document_id"]):
+    if "document_id" in values and not DOCUMENT_ID.match(values["document_id"]):
         raise QueryError("invalid_filter", "document_id must be a document id (24 hex digits)")
     if "entity_type" in values and not _ENTITY_TYPE.match(values["entity_type"]):
         raise QueryError("invalid_filter", "entity_type must be an entity type such as email")

@@ -16,7 +16,7 @@ from typing import Any
 from search.errors import EmbeddingsNotConfiguredError, QueryError
 from search.ports import Embedder, SearchEngine
 from search.records import EngineHit, EngineQuery, Filters, Mode
-from search.requests import Paging, TextSearch, VectorSearch
+from search.requests import DOCUMENT_ID, Paging, TextSearch, VectorSearch
 from search.status import IndexStatus, StatusRepository
 from search.text import snippet
 
@@ -84,6 +84,8 @@ class SearchService:
 
     def status(self, owner: str, document_id: str) -> IndexStatus | None:
         """The document's index status, if it is the owner's and was ever indexed."""
+        if not DOCUMENT_ID.match(document_id):
+            return None
         status = self._statuses.get(document_id)
         return status if status is not None and status.owner == owner else None
 

@@ -158,6 +158,9 @@ def test_another_owners_documents_never_appear(
     assert {h["document_id"] for h in get({"q": "dividend"})[1]["items"]} == {bobs}
     status = call_http("get_search_status", "GET", "x", route_params={"id": report})
     assert status.status_code == 404
+    for unknown in ("f" * 24, "not an id", "x'\u00e9/../"):
+        missing = call_http("get_search_status", "GET", "x", route_params={"id": unknown})
+        assert (missing.status_code, json.loads(missing.get_body())["code"]) == (404, "not_found")
 
 
 def test_redelivery_writes_the_same_rows_once_indexed(world: World, report: str) -> None:
