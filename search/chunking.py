@@ -3,10 +3,12 @@
 Each page (or the whole text, for formats without pages) is split on its
 own, so a chunk never straddles two pages and its page number is exact.
 Within a page, sentences are packed greedily up to ``size`` characters; a
-sentence longer than that is cut at word boundaries. The next chunk starts
-``overlap`` characters before the previous one ended, moved forward to the
-first sentence start in that window (else the first word start), as in
-azure-search-openai-demo's splitter (1,000 characters, 10% overlap).
+sentence longer than that is cut at word boundaries (those pieces do not
+overlap). The next chunk repeats the previous chunk's sentences that start in
+its last ``overlap`` characters, or its last sentence alone when that is at
+most twice the overlap, as long as the next chunk still reaches new text:
+azure-search-openai-demo's splitter works the same way (1,000 characters,
+10% overlap).
 """
 
 from __future__ import annotations

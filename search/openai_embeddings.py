@@ -4,8 +4,8 @@ OpenAI-compatible server (imported on first use).
 ``EMBEDDINGS_ENDPOINT`` is the resource's endpoint (``https://NAME.openai.azure.com``:
 the client then calls ``/openai/v1/``) or a base URL already ending in ``/v1``.
 Authentication: ``EMBEDDINGS_API_KEY`` if set, else an Entra token for the
-Cognitive Services scope from the app's one credential (a bearer token
-provider handed to the client as its ``api_key`` callable).
+Cognitive Services scope from the app's one credential
+(:class:`kernel.openai_client.OpenAIClient`).
 
 Requests carry at most :data:`MAX_BATCH_INPUTS` inputs and about
 :data:`MAX_BATCH_TOKENS` tokens (estimated at four characters a token, on the
@@ -17,10 +17,10 @@ safe side for English); the client retries 429 and 5xx answers honouring
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kernel.openai_client import OpenAIClient
 from search.errors import EmbeddingsUnavailableError
 
 if TYPE_CHECKING:
@@ -28,18 +28,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCOPE = "https://cognitiveservices.azure.com/.default"
 MAX_BATCH_INPUTS = 16
 MAX_BATCH_TOKENS = 8_000
 CHARS_PER_TOKEN = 3
 MAX_RETRIES = 4
 TIMEOUT_SECONDS = 60.0
-
-
-def base_url(endpoint: str) -> str:
-    """The client's base URL: ``endpoint`` itself if it ends in ``/v1``, else Azure's v1 API."""
-    endpoint = endpoint.rstrip("/")
-    return endpoint + "/" if endpoint.endswith("/v1") else endpoint + "/openai/v1/"
 
 
 def estimated_tokens(text: str) -> int:
@@ -74,20 +67,18 @@ class OpenAIEmbedder:
         credential: Callable[[], TokenCredential] | None = None,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
-        if api_key is None and credential is None:
-            raise ValueError("an API key or a credential is needed")
-        self._base_url = base_url(endpoint)
+        self._client = OpenAIClient(
+            endpoint,
+            api_key=api_key,
+            credential=credential,
+            options={
+                "max_retries": MAX_RETRIES,
+                "timeout": TIMEOUT_SECONDS,
+                **(client_options or {}),
+            },
+        )
         self._model = model
         self._dimensions = dimensions
-        self._api_key = api_key
-        self._credential = credential
-        self._options: dict[str, Any] = {
-            "max_retries": MAX_RETRIES,
-            "timeout": TIMEOUT_SECONDS,
-            **(client_options or {}),
-        }
-        self._lock = threading.Lock()
-        self._client: Any = None
 
     @property
     def model(self) -> str:
@@ -97,26 +88,10 @@ class OpenAIEmbedder:
     def dimensions(self) -> int:
         return self._dimensions
 
-    def _connect(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import openai
-
-                key: str | Callable[[], str]
-                if self._api_key is not None:
-                    key = self._api_key
-                else:
-                    from azure.identity import get_bearer_token_provider
-
-                    assert self._credential is not None
-                    key = get_bearer_token_provider(self._credential(), SCOPE)
-                self._client = openai.OpenAI(base_url=self._base_url, api_key=key, **self._options)
-            return self._client
-
     def embed(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
         import openai
 
-        client = self._connect()
+        client = self._client.get()
         vectors: list[tuple[float, ...] | None] = [None] * len(texts)
         for batch in batches(texts):
             try:

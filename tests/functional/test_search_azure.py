@@ -5,38 +5,19 @@ batch failures, a managed-identity token over TLS, and the filter it sends."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from search.azure_search import AzureSearchEngine
 from search.errors import SearchUnavailableError
 from search.records import Chunk, EngineQuery, Filters, Mode
+from tests.functional.test_enrichment_services import TOKEN, StaticToken
 from tools.standins.search import TOKEN_SCOPE, SearchStandIn
 
 KEY = "azure-admin-key"
-TOKEN = "mi-search-token"
 FAST = {"retry_backoff_factor": 0.01, "retry_backoff_max": 0.05, "retry_total": 3}
 DOC = "0" * 23 + "1"
-
-
-class StaticToken:
-    def __init__(self) -> None:
-        self.scopes: list[tuple[str, ...]] = []
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-
-        self.scopes.append(scopes)
-        return AccessToken(TOKEN, int(time.time()) + 3600)
-
-    def get_token_info(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessTokenInfo
-
-        self.scopes.append(scopes)
-        return AccessTokenInfo(TOKEN, int(time.time()) + 3600)
 
 
 @pytest.fixture
