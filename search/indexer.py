@@ -4,8 +4,10 @@ Triggered by ``document.processing.completed`` (and by reindex jobs). The
 text indexed is the result's ``redacted_text`` when PII redaction produced
 one (its offsets are the text's), else ``text``. Chunk keys derive from the
 document id and chunk number, and a document's chunks are replaced as a
-whole, so a redelivered event writes the same rows. The status record says
-``indexing`` while the work runs, then ``indexed`` or ``indexing_failed``:
+whole, so a redelivered event writes the same rows; a write that fails
+part-way takes the document out of the index until the redelivery writes it
+whole. The status record says ``indexing`` while the work runs, then
+``indexed`` or ``indexing_failed``:
 a transient failure (engine, embeddings, storage) is recorded and raised so
 Event Grid redelivers; a permanent one (an unreadable result) is recorded
 and not retried. ``document.deleted`` removes the chunks and the status.
@@ -98,7 +100,7 @@ class Indexer:
                 return current
             self._statuses.save(started.replace(fingerprint=fingerprint))
             chunks = self.chunks(document, result)
-            self._engine.replace_document(document.id, chunks)
+            self._replace(document.id, chunks)
         except AppError as exc:
             failed = self._statuses.save(
                 started.replace(
@@ -130,6 +132,20 @@ class Indexer:
             extra={"document_id": document.id, "chunks": len(chunks), "embedded": embedded},
         )
         return indexed
+
+    def _replace(self, document_id: str, chunks: list[Chunk]) -> None:
+        """Write the chunks; if that fails part-way (an engine without transactions
+        may have taken some batches), take the document out of the index rather
+        than leave a mix of versions visible, until the redelivery writes it whole."""
+        try:
+            self._engine.replace_document(document_id, chunks)
+        except DependencyError:
+            try:
+                self._engine.delete_document(document_id)
+            except DependencyError:
+                # The status record (indexing_failed) says what the index may hold.
+                log.warning("search_index.cleanup_failed", extra={"document_id": document_id})
+            raise
 
     def chunks(self, document: StoredDocument, result: ProcessingResult) -> list[Chunk]:
         text = result.redacted_text if result.redacted_text is not None else result.text

@@ -23,6 +23,7 @@ from processing import runtime as processing_runtime
 from processing.runtime import Services
 from search import runtime as search_runtime
 from search import triggers as search_triggers
+from search.documents import DocumentSource, StoredDocument
 from search.errors import SearchUnavailableError
 from search.runtime import Search, build_search
 from search.settings import SearchSettings
@@ -284,6 +285,39 @@ def test_a_transient_failure_is_recorded_and_raised_for_redelivery(
     world.index(document_id)  # the redelivery
     status = call_http("get_search_status", "GET", "x", route_params={"id": document_id})
     assert json.loads(status.get_body())["index_status"] == "indexed"
+
+
+def stored(world: World, document_id: str) -> StoredDocument:
+    stores = world.processing.platform.stores
+    source = DocumentSource(
+        stores.tables, stores.blobs, table="documents", results_container="results"
+    )
+    return source.get(document_id)
+
+
+class HalfWritingEngine(FailingEngine):
+    """Writes the first chunk, then fails: an engine without transactions mid-batch."""
+
+    def replace_document(self, document_id: str, chunks: Any) -> None:
+        self.inner.replace_document(document_id, list(chunks)[:1])
+        raise SearchUnavailableError("throttled after the first batch")
+
+
+def test_a_write_that_fails_part_way_leaves_no_half_document_visible(
+    world: World, report: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(get({"q": "dividend revenue"})[1]["items"]) == 2  # both pages, indexed whole
+    half = build_search(
+        SearchSettings(),
+        world.processing.platform,
+        engine=HalfWritingEngine(world.search.engine),  # type: ignore[arg-type]
+    )
+    monkeypatch.setattr(search_runtime, "search", lambda: half)
+    with pytest.raises(SearchUnavailableError):
+        half.indexer.index(stored(world, report), force=True)
+    assert get({"q": "dividend revenue"})[1]["items"] == []
+    status = call_http("get_search_status", "GET", "x", route_params={"id": report})
+    assert json.loads(status.get_body())["index_status"] == "indexing_failed"
 
 
 def test_an_unreadable_result_is_recorded_as_failed_and_not_retried(world: World) -> None:
