@@ -81,13 +81,16 @@ def _matches(content: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
     """Spans of the words of ``content`` equal to a term, ignoring case and diacritics.
 
     In C: ``content`` loses its diacritics character for character (so offsets
-    stay), and one case-insensitive pattern of the folded terms, bounded by
+    stay; text without precomposed letters, ASCII or decomposed, has none to
+    lose), and one case-insensitive pattern of the folded terms, bounded by
     non-word characters, finds them.
     """
     wanted = frozenset(fold(term) for term in terms)
     if not wanted:
         return []
-    plain = content.translate(_strip_diacritics_table())
+    plain = content
+    if not content.isascii() and not unicodedata.is_normalized("NFD", content):
+        plain = content.translate(_strip_diacritics_table())
     return [(m.start(), m.end()) for m in _pattern(wanted).finditer(plain)]
 
 
@@ -98,15 +101,16 @@ def _pattern(wanted: frozenset[str]) -> re.Pattern[str]:
 
 
 @functools.cache
-def _strip_diacritics_table() -> dict[int, str]:
-    """Characters whose canonical decomposition is one base letter plus marks, to
-    that letter (Latin, Greek, Cyrillic, Armenian and the other scripts below U+2000)."""
-    table = {}
-    for code in range(0x80, 0x2000):
+def _strip_diacritics_table() -> str:
+    """Indexed by code point below U+2000: the base letter of each character whose
+    canonical decomposition is one letter plus combining marks (Latin, Greek,
+    Cyrillic, Armenian...), else the character itself; ``str.translate`` leaves
+    code points beyond the table as they are."""
+    table = []
+    for code in range(0x2000):
         char = chr(code)
         base = "".join(
             c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
         )
-        if len(base) == 1 and base != char:
-            table[code] = base
-    return table
+        table.append(base if len(base) == 1 else char)
+    return "".join(table)
