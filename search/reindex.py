@@ -5,8 +5,9 @@ step (the ``reindex_documents`` queue trigger) indexes one page of completed
 documents, whatever their fingerprint, saves the cursor and counts, and
 queues the next step until the documents run out. ``GET
 /api/search/reindex/{id}`` shows the progress. A step that fails is retried
-by the queue; documents it already indexed are indexed again, which writes
-the same chunks.
+by the queue (documents it already indexed are indexed again, which writes
+the same chunks); on the queue's last try the job ends ``failed`` with the
+error's code.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from kernel.clock import Clock, iso
-from kernel.errors import InvalidValueError, NotFoundError
+from kernel.errors import AppError, InvalidValueError, NotFoundError
 from kernel.storage.ports import QueueStore, Row, TableStore
 from search.documents import DocumentSource
 from search.indexer import Indexer
@@ -29,18 +30,21 @@ from search.status import IndexState
 JOB_PARTITION = "reindex"
 #: Documents one step reads (each is indexed in full within the step).
 STEP_DOCUMENTS = 20
+#: The reindex queue's maxDequeueCount in host.json: a step's last try.
+MAX_STEP_DEQUEUES = 5
 
 
 @dataclass(frozen=True, slots=True)
 class ReindexJob:
     id: str
     owner: str
-    status: str  # running | completed
+    status: str  # running | completed | failed
     created_at: datetime
     updated_at: datetime
     cursor: str | None = None
     indexed: int = 0
     failed: int = 0
+    error_code: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class ReindexJob:
             "status": self.status,
             "indexed": self.indexed,
             "failed": self.failed,
+            "error_code": self.error_code,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
@@ -63,6 +68,7 @@ class ReindexJob:
             "cursor": self.cursor,
             "indexed": self.indexed,
             "failed": self.failed,
+            "error_code": self.error_code,
         }
 
     @classmethod
@@ -76,6 +82,7 @@ class ReindexJob:
             cursor=row.get("cursor"),
             indexed=int(row.get("indexed") or 0),
             failed=int(row.get("failed") or 0),
+            error_code=row.get("error_code"),
         )
 
 
@@ -116,8 +123,11 @@ class ReindexService:
             raise NotFoundError(f"no reindex job {job_id!r}")
         return job
 
-    def step(self, message: str) -> ReindexJob | None:
-        """One page of the job named by ``message``; queues the next while any remain."""
+    def step(self, message: str, *, dequeue_count: int = 1) -> ReindexJob | None:
+        """One page of the job named by ``message``; queues the next while any remain.
+
+        A step that fails on the queue's last try ends the job ``failed``.
+        """
         try:
             job_id = json.loads(message)["job"]
             job = ReindexJob.from_row(self._tables.get(self._table, JOB_PARTITION, str(job_id)))
@@ -126,6 +136,21 @@ class ReindexService:
             return None
         if job.status != "running":
             return job
+        try:
+            return self._advance(job)
+        except AppError as exc:
+            if dequeue_count < MAX_STEP_DEQUEUES:
+                raise
+            failed = dataclasses.replace(
+                job, status="failed", error_code=exc.code, updated_at=self._clock()
+            )
+            self._tables.upsert(self._table, failed.to_row())
+            logging.getLogger(__name__).warning(
+                "search_reindex.failed", extra={"job_id": job.id, "code": exc.code}
+            )
+            return failed
+
+    def _advance(self, job: ReindexJob) -> ReindexJob:
         page = self._documents.completed(after=job.cursor, limit=STEP_DOCUMENTS)
         indexed = failed = 0
         for document in page:

@@ -6,6 +6,7 @@ Each trigger decodes its input, binds the log context and calls a service of
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from kernel.http.problems import ProblemRegistry
     from search.runtime import Search
     from search.service import Answer
+
+log = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
@@ -87,13 +90,19 @@ def get_reindex(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.event_grid_trigger(arg_name="event")
 def index_document(event: func.CloudEvent, context: func.Context) -> None:
+    from kernel.errors import InvalidEventError
     from kernel.events.catalog import DOCUMENT_DELETED
     from kernel.events.cloudevents import InboundEvent
     from search.documents import DocumentEvent
 
     inbound = InboundEvent.from_trigger(event)
     with invocation(context, inbound.traceparent, event_id=inbound.id, event_type=inbound.type):
-        document = DocumentEvent.from_event(inbound)
+        try:
+            document = DocumentEvent.from_event(inbound)
+        except InvalidEventError:
+            # Permanent for this event: retrying cannot help, so acknowledge it.
+            log.warning("event.rejected", exc_info=True)
+            return
         if inbound.type == DOCUMENT_DELETED:
             services().indexer.on_deleted(document)
         else:
@@ -108,7 +117,9 @@ def index_document(event: func.CloudEvent, context: func.Context) -> None:
 )
 def reindex_documents(message: func.QueueMessage, context: func.Context) -> None:
     with invocation(context, None, queue_message_id=message.id):
-        services().reindex.step(message.get_body().decode("utf-8"))
+        services().reindex.step(
+            message.get_body().decode("utf-8"), dequeue_count=message.dequeue_count or 1
+        )
 
 
 def _page(answer: Answer, params: Any) -> dict[str, Any]:

@@ -356,3 +356,59 @@ def test_reindex_rebuilds_the_callers_documents_with_progress(
     monkeypatch.setattr(search_triggers, "caller_of", lambda headers: Caller("bob"))
     theirs = call_http("get_reindex", "GET", "x", route_params={"id": job["id"]})
     assert theirs.status_code == 404
+
+
+def test_an_event_without_a_document_id_is_acknowledged_not_retried(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="search.triggers"):
+        world.deliver(
+            "index_document",
+            {
+                "specversion": "1.0",
+                "id": "bad-1",
+                "source": "/docflow/documents",
+                "type": DOCUMENT_COMPLETED,
+                "subject": "documents/x",
+                "data": {"status": "completed"},
+            },
+        )
+    assert "event.rejected" in [r.getMessage() for r in caplog.records]
+
+
+def test_a_reindex_step_failing_on_its_last_try_ends_the_job_failed(
+    world: World, report: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = build_search(
+        SearchSettings(),
+        world.processing.platform,
+        engine=FailingEngine(world.search.engine),  # type: ignore[arg-type]
+    )
+    monkeypatch.setattr(search_runtime, "search", lambda: failing)
+    job = json.loads(call_http("start_reindex", "POST", "search/reindex").get_body())
+    [message] = world.processing.platform.stores.queues.receive("search-reindex")
+
+    def step(dequeue_count: int) -> None:
+        from azure.functions.queue import QueueMessageInConverter
+
+        from kernel.storage.ports import QueueMessage
+        from tools.devhost.queuetrigger import trigger_metadata
+
+        received = QueueMessage(message.id, message.pop_receipt, message.content, dequeue_count)
+        decoded = QueueMessageInConverter.decode(
+            meta.Datum(type="string", value=message.content),
+            trigger_metadata=trigger_metadata(received, 30),
+        )
+        user_function("reindex_documents")(message=decoded, context=Context())
+
+    with pytest.raises(SearchUnavailableError):
+        step(1)  # retried by the queue
+    running = json.loads(
+        call_http("get_reindex", "GET", "x", route_params={"id": job["id"]}).get_body()
+    )
+    assert running["status"] == "running"
+    step(5)  # the last try: the job ends
+    ended = json.loads(
+        call_http("get_reindex", "GET", "x", route_params={"id": job["id"]}).get_body()
+    )
+    assert (ended["status"], ended["error_code"]) == ("failed", "search_unavailable")
