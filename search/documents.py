@@ -23,6 +23,7 @@ from kernel.storage.ports import BlobStore, Row, TableStore
 from processing.extraction.result import InvalidResultError, ProcessingResult, result_from_dict
 from search.errors import UnindexableResultError
 from search.owners import document_owner
+from search.requests import DOCUMENT_ID
 
 #: The documents table's partition of status records (``processing.records.DOC_PARTITION``).
 DOC_PARTITION = "doc"
@@ -43,8 +44,8 @@ class DocumentEvent:
     def from_event(cls, event: InboundEvent) -> DocumentEvent:
         data = event.data_object()
         document_id = data.get("document_id")
-        if not isinstance(document_id, str) or not document_id:
-            raise InvalidEventError(f"{event.type} event without a document_id")
+        if not isinstance(document_id, str) or not DOCUMENT_ID.match(document_id):
+            raise InvalidEventError(f"{event.type} event without a document id")
         return cls(document_id=document_id, data=data)
 
 

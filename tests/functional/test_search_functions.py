@@ -361,19 +361,21 @@ def test_reindex_rebuilds_the_callers_documents_with_progress(
 def test_an_event_without_a_document_id_is_acknowledged_not_retried(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level("WARNING", logger="search.triggers"):
-        world.deliver(
-            "index_document",
-            {
-                "specversion": "1.0",
-                "id": "bad-1",
-                "source": "/docflow/documents",
-                "type": DOCUMENT_COMPLETED,
-                "subject": "documents/x",
-                "data": {"status": "completed"},
-            },
-        )
-    assert "event.rejected" in [r.getMessage() for r in caplog.records]
+    for data in ({"status": "completed"}, {"document_id": "../x'"}, {"document_id": 7}):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="search.triggers"):
+            world.deliver(
+                "index_document",
+                {
+                    "specversion": "1.0",
+                    "id": "bad-1",
+                    "source": "/docflow/documents",
+                    "type": DOCUMENT_COMPLETED,
+                    "subject": "documents/x",
+                    "data": data,
+                },
+            )
+        assert "event.rejected" in [r.getMessage() for r in caplog.records], data
 
 
 def test_a_reindex_step_failing_on_its_last_try_ends_the_job_failed(
