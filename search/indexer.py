@@ -57,6 +57,11 @@ class Indexer:
         self._embedder = embedder
         self._clock = clock
 
+    @property
+    def documents(self) -> DocumentSource:
+        """Where the documents and their results are read."""
+        return self._documents
+
     def fingerprint(self, pipeline_version: str) -> str:
         """What produced an index entry: a change in any part means reindexing."""
         chunking = self._chunking

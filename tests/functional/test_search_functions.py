@@ -414,3 +414,15 @@ def test_a_reindex_step_failing_on_its_last_try_ends_the_job_failed(
         call_http("get_reindex", "GET", "x", route_params={"id": job["id"]}).get_body()
     )
     assert (ended["status"], ended["error_code"]) == ("failed", "search_unavailable")
+
+
+def test_the_reindex_command_rebuilds_every_owners_documents(world: World, report: str) -> None:
+    import io
+
+    from search.__main__ import reindex
+
+    world.search.engine.delete_document(report)
+    out = io.StringIO()
+    assert reindex(world.search, out=out) == (1, 0)
+    assert out.getvalue() == "reindex: 1 indexed, 0 failed\n"
+    assert [h["document_id"] for h in get({"q": "dividend"})[1]["items"]] == [report]
