@@ -11,12 +11,14 @@ import azure.functions as func
 from kernel import telemetry
 from notifications.triggers import bp as notifications_bp
 from processing.triggers import bp as processing_bp
+from search.triggers import bp as search_bp
 
 #: The app's own loggers, whose level LOG_LEVEL sets.
-APP_LOGGERS = ("kernel", "processing", "notifications")
+APP_LOGGERS = ("kernel", "processing", "notifications", "search")
 
 telemetry.configure(APP_LOGGERS)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(processing_bp)
 app.register_functions(notifications_bp)
+app.register_functions(search_bp)

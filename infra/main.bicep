@@ -125,6 +125,53 @@ param summaryEndpoint string = ''
 @description('Chat deployment (or model) name for abstractive summaries; used when summaryEndpoint is set.')
 param summaryModel string = ''
 
+@description('Search with Azure AI Search (full text, vectors, hybrid). false: no search service (search then needs SEARCH_ENDPOINT set by hand; the embedded engine is for local use only).')
+param enableSearch bool = true
+
+@description('Azure AI Search tier.')
+@allowed([
+  'free'
+  'basic'
+  'standard'
+  'standard2'
+  'standard3'
+])
+param searchSku string = 'basic'
+
+@description('Azure AI Search replicas (2 for the read SLA, 3 for read-write).')
+@minValue(1)
+@maxValue(12)
+param searchReplicaCount int = 1
+
+@description('Azure AI Search partitions.')
+@allowed([
+  1
+  2
+  3
+  4
+  6
+  12
+])
+param searchPartitionCount int = 1
+
+@description('Embeddings for vector and hybrid search: an Azure OpenAI account with one embedding deployment. false: text search only.')
+param enableEmbeddings bool = true
+
+@description('Embedding model (deployed under the same name).')
+param embeddingModel string = 'text-embedding-3-small'
+
+@description('Embedding model version.')
+param embeddingModelVersion string = '1'
+
+@description('Embedding dimensions the index stores (text-embedding-3 models can shorten their vectors).')
+@minValue(1)
+@maxValue(4096)
+param embeddingDimensions int = 1536
+
+@description('Embedding deployment capacity, in thousands of tokens per minute.')
+@minValue(1)
+param embeddingCapacity int = 120
+
 @description('Disaster recovery: the name of an existing (failed-over) storage account to use instead of creating one. Empty: create the account.')
 param existingStorageAccountName string = ''
 
@@ -150,6 +197,9 @@ var storageNames = {
   webhookDeliveriesTable: 'webhookdeliveries'
   webhookQueue: 'webhook-deliveries'
   webhookPoisonQueue: 'webhook-deliveries-poison'
+  searchStatusTable: 'searchstatus'
+  searchReindexQueue: 'search-reindex'
+  searchReindexPoisonQueue: 'search-reindex-poison'
 }
 
 var names = {
@@ -166,6 +216,8 @@ var names = {
   logicApp: 'logic-${resourceToken}'
   budget: 'budget-${resourceToken}'
   language: 'lang-${resourceToken}'
+  search: 'srch-${resourceToken}'
+  embeddings: 'oai-${resourceToken}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -293,6 +345,34 @@ module language 'modules/language.bicep' = if (enableLanguageEnrichment) {
   }
 }
 
+module search 'modules/search.bicep' = if (enableSearch) {
+  name: 'search'
+  scope: rg
+  params: {
+    name: names.search
+    location: location
+    tags: tags
+    sku: searchSku
+    replicaCount: searchReplicaCount
+    partitionCount: searchPartitionCount
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
+module embeddings 'modules/embeddings.bicep' = if (enableEmbeddings) {
+  name: 'embeddings'
+  scope: rg
+  params: {
+    name: names.embeddings
+    location: location
+    tags: tags
+    model: embeddingModel
+    modelVersion: embeddingModelVersion
+    capacity: embeddingCapacity
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module hosting 'modules/hosting.bicep' = {
   name: 'hosting'
   scope: rg
@@ -317,6 +397,10 @@ module hosting 'modules/hosting.bicep' = {
     languageEndpoint: enableLanguageEnrichment ? language.outputs.endpoint : ''
     summaryEndpoint: summaryEndpoint
     summaryModel: summaryModel
+    searchEndpoint: enableSearch ? search.outputs.endpoint : ''
+    embeddingsEndpoint: enableEmbeddings ? embeddings.outputs.endpoint : ''
+    embeddingsModel: enableEmbeddings ? embeddings.outputs.deployment : ''
+    embeddingsDimensions: embeddingDimensions
   }
   // The host starts as soon as the site exists: grant its identity storage
   // access first, or the first start fails and backs off.
@@ -326,6 +410,8 @@ module hosting 'modules/hosting.bicep' = {
     roles
     workflow
     language
+    search
+    embeddings
   ]
 }
 
@@ -365,3 +451,5 @@ output EVENTGRID_TOPIC_ENDPOINT string = events.outputs.topicEndpoint
 output EVENTGRID_SYSTEM_TOPIC_NAME string = useExistingStorage ? '' : names.systemTopic
 output LOGIC_APP_NAME string = names.logicApp
 output LANGUAGE_ENDPOINT string = enableLanguageEnrichment ? language.outputs.endpoint : ''
+output SEARCH_ENDPOINT string = enableSearch ? search.outputs.endpoint : ''
+output EMBEDDINGS_ENDPOINT string = enableEmbeddings ? embeddings.outputs.endpoint : ''

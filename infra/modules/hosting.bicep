@@ -31,6 +31,16 @@ param summaryEndpoint string
 
 param summaryModel string
 
+@description('Azure AI Search endpoint; empty: the embedded engine (local use only).')
+param searchEndpoint string
+
+@description('Azure OpenAI endpoint for embeddings; empty: text search only.')
+param embeddingsEndpoint string
+
+param embeddingsModel string
+
+param embeddingsDimensions int
+
 // Single-line, parenthesised ternary (pycep-parser).
 var summaryProvider = empty(summaryEndpoint) ? 'extractive' : 'azure-openai'
 
@@ -201,6 +211,35 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SUMMARY_MODEL'
           value: summaryModel
+        }
+        // Search: endpoints only; the identity signs in (no keys).
+        {
+          name: 'SEARCH_ENDPOINT'
+          value: searchEndpoint
+        }
+        {
+          name: 'SEARCH_INDEX'
+          value: 'documents'
+        }
+        {
+          name: 'SEARCH_STATUS_TABLE'
+          value: storageNames.searchStatusTable
+        }
+        {
+          name: 'SEARCH_REINDEX_QUEUE'
+          value: storageNames.searchReindexQueue
+        }
+        {
+          name: 'EMBEDDINGS_ENDPOINT'
+          value: embeddingsEndpoint
+        }
+        {
+          name: 'EMBEDDINGS_MODEL'
+          value: embeddingsModel
+        }
+        {
+          name: 'EMBEDDINGS_DIMENSIONS'
+          value: string(embeddingsDimensions)
         }
         // Read at deployment, never output: the URL carries the trigger's SAS.
         {

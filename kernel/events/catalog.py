@@ -12,6 +12,9 @@ EVENT_SOURCE = "/docflow/documents"
 DOCUMENT_UPLOADED = "document.uploaded"
 DOCUMENT_COMPLETED = "document.processing.completed"
 DOCUMENT_FAILED = "document.processing.failed"
+#: A document and its result were deleted (published by the document workflow's
+#: delete, issue 11); search removes the document's chunks.
+DOCUMENT_DELETED = "document.deleted"
 #: Published by the storage account's system topic for blobs dropped in the inbox.
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 

@@ -5,9 +5,7 @@ any OpenAI-compatible server.
 the client then calls ``/openai/v1/``) or a base URL that already ends in
 ``/v1`` (an OpenAI-compatible server). ``SUMMARY_MODEL`` is the chat deployment
 (Azure) or model name. Authentication: ``SUMMARY_API_KEY`` if set, else an Entra
-token for the Cognitive Services scope from the app's one credential
-(``azure.identity.get_bearer_token_provider``, handed to the client as its
-``api_key`` callable, so every request gets a fresh token).
+token from the app's one credential (:class:`kernel.openai_client.OpenAIClient`).
 
 The prompt is bounded: the extractive summary's sentences (at most five of at
 most 500 characters) and up to 20 headings; the answer is capped at
@@ -21,10 +19,10 @@ extractive.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kernel.openai_client import OpenAIClient
 from processing.enrichment.ports import SummaryRequest, SummaryUnavailableError
 
 if TYPE_CHECKING:
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "azure-openai"
-SCOPE = "https://cognitiveservices.azure.com/.default"
 MAX_COMPLETION_TOKENS = 300
 MAX_SUMMARY_CHARS = 2_000
 MAX_RETRIES = 3
@@ -45,12 +42,6 @@ _SYSTEM = (
     f"never add facts. Answer with the summary alone, in at most {SUMMARY_WORDS} words, "
     "in the language of the material."
 )
-
-
-def base_url(endpoint: str) -> str:
-    """The client's base URL: ``endpoint`` itself if it ends in ``/v1``, else Azure's v1 API."""
-    endpoint = endpoint.rstrip("/")
-    return endpoint + "/" if endpoint.endswith("/v1") else endpoint + "/openai/v1/"
 
 
 def prompt(request: SummaryRequest) -> str:
@@ -81,40 +72,22 @@ class OpenAISummarizer:
         credential: Callable[[], TokenCredential] | None = None,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
-        if api_key is None and credential is None:
-            raise ValueError("an API key or a credential is needed")
-        self._base_url = base_url(endpoint)
+        self._client = OpenAIClient(
+            endpoint,
+            api_key=api_key,
+            credential=credential,
+            options={
+                "max_retries": MAX_RETRIES,
+                "timeout": TIMEOUT_SECONDS,
+                **(client_options or {}),
+            },
+        )
         self._model = model
-        self._api_key = api_key
-        self._credential = credential
-        self._options: dict[str, Any] = {
-            "max_retries": MAX_RETRIES,
-            "timeout": TIMEOUT_SECONDS,
-            **(client_options or {}),
-        }
-        self._lock = threading.Lock()
-        self._client: Any = None
-
-    def _connect(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import openai
-
-                key: str | Callable[[], str]
-                if self._api_key is not None:
-                    key = self._api_key
-                else:
-                    from azure.identity import get_bearer_token_provider
-
-                    assert self._credential is not None
-                    key = get_bearer_token_provider(self._credential(), SCOPE)
-                self._client = openai.OpenAI(base_url=self._base_url, api_key=key, **self._options)
-            return self._client
 
     def summarize(self, request: SummaryRequest) -> str:
         import openai
 
-        client = self._connect()
+        client = self._client.get()
         try:
             completion = client.chat.completions.create(
                 model=self._model,

@@ -27,9 +27,23 @@ CHECKS = ",".join(
 
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[AppHost]:
-    app_host = AppHost(tmp_path / "data").start()
-    yield app_host
-    app_host.stop()
+    # With an embeddings provider (the loopback OpenAI stand-in), so vector and
+    # hybrid search are exercised too; without one they answer 501, which the
+    # no-server-error check would count against the spec that documents it.
+    from tools.standins.openai_api import OpenAIStandIn
+
+    with OpenAIStandIn() as embeddings:
+        app_host = AppHost(
+            tmp_path / "data",
+            env={
+                "EMBEDDINGS_ENDPOINT": embeddings.root_url,
+                "EMBEDDINGS_MODEL": "text-embedding-3-small",
+                "EMBEDDINGS_DIMENSIONS": "64",
+                "EMBEDDINGS_API_KEY": "local-key",
+            },
+        ).start()
+        yield app_host
+        app_host.stop()
 
 
 def test_every_operation_conforms_to_the_spec_under_generated_requests(host: AppHost) -> None:

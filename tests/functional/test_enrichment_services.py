@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from kernel.openai_client import base_url
 from processing.enrichment.azure_language import AzureLanguageService
-from processing.enrichment.openai_summary import OpenAISummarizer, base_url
+from processing.enrichment.openai_summary import OpenAISummarizer
 from processing.enrichment.ports import SummaryRequest, SummaryUnavailableError
 from processing.enrichment.service import CloudEnrichment
 from processing.enrichment.settings import EnrichmentSettings, SummaryProvider

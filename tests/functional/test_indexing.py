@@ -13,7 +13,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY_MODULES = ("pypdf", "pypdfium2", "docx", "yake", "phonenumbers", "lxml")
-SDK_PREFIXES = ("azure.storage", "azure.data", "azure.eventgrid", "azure.identity", "azure.monitor")
+SDK_PREFIXES = (
+    "azure.storage",
+    "azure.data",
+    "azure.eventgrid",
+    "azure.identity",
+    "azure.monitor",
+    "azure.search",
+    "openai",
+    "numpy",
+)
 
 
 @functools.cache
@@ -39,6 +48,13 @@ def test_every_expected_function_is_indexed_with_its_trigger() -> None:
         "get_openapi": "httpTrigger",
         "process_document": "eventGridTrigger",
         "reconcile_documents": "timerTrigger",
+        "search_documents": "httpTrigger",
+        "search_vectors": "httpTrigger",
+        "get_search_status": "httpTrigger",
+        "start_reindex": "httpTrigger",
+        "get_reindex": "httpTrigger",
+        "index_document": "eventGridTrigger",
+        "reindex_documents": "queueTrigger",
     }
     assert expected.items() <= triggers.items()
 
@@ -93,6 +109,8 @@ def test_importing_the_app_loads_no_parser_and_no_storage_sdk() -> None:
 SDK_ADAPTERS = {
     "processing/enrichment/azure_language.py",
     "processing/enrichment/openai_summary.py",
+    "search/azure_search.py",
+    "search/openai_embeddings.py",
 }
 
 
@@ -103,7 +121,7 @@ def test_only_trigger_modules_import_azure() -> None:
     importing the app loads, and here: never at module level)."""
     modules = [
         path
-        for package in ("processing", "notifications")
+        for package in ("processing", "notifications", "search")
         for path in (ROOT / package).rglob("*.py")
         if path.name != "triggers.py"
     ]
@@ -128,3 +146,10 @@ def test_the_delivery_queue_binding_names_the_webhook_queue_setting() -> None:
 
     [trigger] = _functions()["deliver_webhook"]
     assert trigger["queueName"] == f"%{WEBHOOK_QUEUE}%"
+
+
+def test_the_reindex_queue_binding_names_the_reindex_queue_setting() -> None:
+    from search.settings import SEARCH_REINDEX_QUEUE
+
+    [trigger] = _functions()["reindex_documents"]
+    assert trigger["queueName"] == f"%{SEARCH_REINDEX_QUEUE}%"

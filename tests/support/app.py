@@ -43,8 +43,12 @@ def reset_runtime() -> None:
     from notifications.settings import notification_settings
     from processing.runtime import services
     from processing.settings import processing_settings
+    from search.runtime import search
+    from search.settings import search_settings
 
     for cached in (
+        search,
+        search_settings,
         notifications,
         services,
         platform,

@@ -223,16 +223,20 @@ def code_settings() -> tuple[set[str], set[str]]:
     from notifications.settings import NotificationSettings
     from processing import settings as processing_settings
     from processing.settings import ProcessingSettings
+    from search import settings as search_settings
+    from search.settings import SearchSettings
 
     env = Env({})
     PlatformSettings.from_env(env)
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
+    SearchSettings.from_env(env)
     telemetry.configure((), env)
     optional = (
         platform_settings.OPTIONAL
         | processing_settings.OPTIONAL
         | notification_settings.OPTIONAL
+        | search_settings.OPTIONAL
         | telemetry.OPTIONAL
     )
     return env.read, set(optional)

@@ -66,8 +66,11 @@ class Database:
     where simplicity beats concurrent reads, and one connection can be closed.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, schema: str = SCHEMA) -> None:
         self._path = path
+        #: Run (idempotently) on every new connection: the store's tables by
+        #: default; another database file (the search index) brings its own.
+        self._schema = schema
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
@@ -85,7 +88,7 @@ class Database:
             try:
                 _use_wal(connection)
                 connection.execute("PRAGMA synchronous=NORMAL")
-                connection.executescript(SCHEMA)
+                connection.executescript(self._schema)
             except BaseException:
                 connection.close()
                 raise
