@@ -123,7 +123,9 @@ def process_document(event: func.EventGridEvent, context: func.Context) -> None:
             log.warning("event.rejected", exc_info=True)
 
 
-@bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False)
+# Every minute: a stale claim (its lease of PROCESSING_LEASE_SECONDS ran out) waits at most
+# this long on top of the lease before it is announced again.
+@bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False)
 def reconcile_documents(timer: func.TimerRequest, context: func.Context) -> None:
     with invocation(context, None):
         services().reconciler.run()

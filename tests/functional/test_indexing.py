@@ -39,6 +39,7 @@ def test_every_expected_function_is_indexed_with_its_trigger() -> None:
         "get_openapi": "httpTrigger",
         "process_document": "eventGridTrigger",
         "reconcile_documents": "timerTrigger",
+        "sweep_deliveries": "timerTrigger",
     }
     assert expected.items() <= triggers.items()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.fanout import bench_fanout
+from tools.bench.recovery import bench_recovery
 from tools.bench.tables import print_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,7 @@ def run_all(argv: list[str]) -> int:
         "isolation": bench_isolation,
         "e2e": bench_end_to_end,
         "fanout": bench_fanout,
+        "recovery": bench_recovery,
     }
     chosen = argv or list(sections)
     for name in chosen:
