@@ -11,6 +11,7 @@ importing the function app constructs no SDK client (cold start).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cache
 
 from kernel.clock import Clock, utcnow
@@ -48,6 +49,19 @@ class Platform:
             if self._publisher is None:
                 self._publisher = create_publisher(self.settings, self.credential)
             return self._publisher
+
+    def readiness_pings(self) -> dict[str, Callable[[float], None]]:
+        """What readiness asks (:mod:`kernel.readiness`), by the name it reports."""
+
+        def event_topic(timeout: float) -> None:
+            self.publisher.ping(timeout)
+
+        return {
+            "blob_storage": self.stores.blobs.ping,
+            "table_storage": self.stores.tables.ping,
+            "queue_storage": self.stores.queues.ping,
+            "event_topic": event_topic,
+        }
 
 
 def create_publisher(settings: PlatformSettings, credential: CredentialFactory) -> EventPublisher:
