@@ -18,6 +18,7 @@ from kernel.clock import Clock, utcnow
 from kernel.credentials import CredentialFactory, managed_identity
 from kernel.errors import SettingsError
 from kernel.events.ports import EventPublisher
+from kernel.readiness import ReadinessProbe
 from kernel.settings import EVENTGRID_TOPIC_ENDPOINT, PlatformSettings, platform_settings
 from kernel.storage.factory import Stores, create_stores
 
@@ -78,3 +79,9 @@ def create_publisher(settings: PlatformSettings, credential: CredentialFactory) 
 def platform() -> Platform:
     """The process's platform, built from the environment on first use."""
     return Platform(platform_settings())
+
+
+@cache
+def readiness() -> ReadinessProbe:
+    """The process's readiness probe over :func:`platform`'s dependencies."""
+    return ReadinessProbe(lambda: platform().readiness_pings())

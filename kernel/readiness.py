@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_SECONDS = 2.0
 #: Beyond the timeout, how long the check waits for a dependency's own timeout to fire.
 _GRACE_SECONDS = 0.5
+#: How long one check's report answers further probes (:class:`ReadinessProbe`).
+CACHE_SECONDS = 5.0
 
 Ping = Callable[[float], None]
 
@@ -117,3 +119,37 @@ def check_readiness(
 
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+class ReadinessProbe:
+    """:func:`check_readiness`, answered from the last report for ``ttl`` seconds.
+
+    Front Door probes from every edge location, about as often each as its
+    probe interval: one check (four requests) then serves all the probes that
+    arrive within ``ttl``, and concurrent probes wait for the one check in
+    flight rather than starting their own. A report is at most ``ttl`` old.
+    """
+
+    def __init__(
+        self,
+        pings: Callable[[], Mapping[str, Ping]],
+        *,
+        ttl: float = CACHE_SECONDS,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._pings = pings
+        self._ttl = ttl
+        self._timeout = timeout
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._last: tuple[float, ReadinessReport] | None = None
+
+    def report(self) -> ReadinessReport:
+        with self._lock:
+            now = self._monotonic()
+            if self._last is not None and now - self._last[0] < self._ttl:
+                return self._last[1]
+            report = check_readiness(self._pings(), self._timeout)
+            self._last = (self._monotonic(), report)
+            return report

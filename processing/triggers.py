@@ -102,11 +102,10 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="health/ready", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def health_ready(req: func.HttpRequest) -> func.HttpResponse:
     """Readiness (Front Door's health probe): storage and the event topic answer."""
-    from kernel.platform import platform
-    from kernel.readiness import check_readiness
+    from kernel.platform import readiness
     from kernel.triggers import problem_response
 
-    report = check_readiness(platform().readiness_pings())
+    report = readiness().report()
     if not report.ready:
         return problem_response(report.problem(), req)
     return json_response(200, report.to_api(), **{"Cache-Control": "no-store"})

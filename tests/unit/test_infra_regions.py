@@ -100,3 +100,8 @@ def test_the_hooks_deploy_the_passive_region_too() -> None:
 def test_the_front_door_endpoint_is_an_output() -> None:
     outputs = parse_bicep(MAIN)["outputs"]
     assert {"AZURE_FRONT_DOOR_URL", "AZURE_SECONDARY_FUNCTION_APP_NAME"} <= set(outputs)
+
+
+def test_operations_doc_exists_and_is_linked() -> None:
+    assert (ROOT / "docs" / "operations.md").is_file()
+    assert "docs/operations.md" in (ROOT / "README.md").read_text()

@@ -8,7 +8,7 @@ import threading
 import time
 
 from kernel.errors import DependencyError
-from kernel.readiness import check_readiness
+from kernel.readiness import ReadinessProbe, check_readiness
 
 
 def answers(timeout: float) -> None:
@@ -66,3 +66,24 @@ def test_a_hanging_dependency_times_out_and_the_others_are_asked_meanwhile() -> 
         ("table_storage", "ok"),
         ("event_topic", "unavailable"),
     ]
+
+
+def test_the_probe_answers_from_its_last_report_for_a_few_seconds() -> None:
+    """One check serves the probes of many Front Door edge locations, a failing one too."""
+    calls: list[str] = []
+    state = {"fail": True, "now": 100.0}
+
+    def blob(timeout: float) -> None:
+        calls.append("blob")
+        if state["fail"]:
+            raise DependencyError("down")
+
+    probe = ReadinessProbe(lambda: {"blob_storage": blob}, ttl=5.0, monotonic=lambda: state["now"])
+    assert not probe.report().ready
+    state["fail"] = False
+    state["now"] += 4.9
+    assert not probe.report().ready  # still the cached report
+    assert calls == ["blob"]
+    state["now"] += 0.2
+    assert probe.report().ready
+    assert calls == ["blob", "blob"]
