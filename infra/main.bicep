@@ -236,7 +236,7 @@ module storage 'modules/storage.bicep' = if (!useExistingStorage) {
     name: names.storageAccount
     location: location
     tags: tags
-    sku: storageSku
+    sku: effectiveStorageSku
     names: storageNames
     uploadRetentionDays: uploadRetentionDays
     blobRecoveryDays: blobRecoveryDays
@@ -453,3 +453,104 @@ output LOGIC_APP_NAME string = names.logicApp
 output LANGUAGE_ENDPOINT string = enableLanguageEnrichment ? language.outputs.endpoint : ''
 output SEARCH_ENDPOINT string = enableSearch ? search.outputs.endpoint : ''
 output EMBEDDINGS_ENDPOINT string = enableEmbeddings ? embeddings.outputs.endpoint : ''
+
+// ---------------------------------------------------------------------------
+// A second region, off by default (docs/operations.md): with secondaryLocation
+// set, a passive copy of the app in that region (its own resource group,
+// identity, topic, Logic App and monitoring; the same storage account) and
+// Azure Front Door Standard in front of both, failing over on the apps'
+// readiness probes. Storage is then geo-redundant whatever storageSku says.
+
+@description('Second region for an active-passive pair behind Azure Front Door; use the primary region\'s paired region (where GZRS replicates). Empty: one region, no Front Door.')
+param secondaryLocation string = ''
+
+@description('Seconds between Front Door readiness probes from each edge location to each region\'s app.')
+@minValue(5)
+@maxValue(255)
+param frontDoorProbeIntervalSeconds int = 60
+
+var multiRegion = !empty(secondaryLocation)
+var geoRedundantSkus = [
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+]
+// A pair needs the data in both regions: RA-GZRS unless a geo-zone SKU was chosen.
+var pairStorageSku = contains(geoRedundantSkus, storageSku) ? storageSku : 'Standard_RAGZRS'
+var effectiveStorageSku = multiRegion ? pairStorageSku : storageSku
+var secondaryToken = toLower(uniqueString(subscription().id, environmentName, secondaryLocation))
+var secondaryNames = {
+  resourceGroup: 'rg-${environmentName}-secondary'
+  identity: 'id-func-${secondaryToken}'
+  plan: 'plan-${secondaryToken}'
+  functionApp: 'func-${secondaryToken}'
+  topic: 'evgt-${secondaryToken}'
+  systemTopic: 'evgst-${secondaryToken}'
+  logAnalytics: 'log-${secondaryToken}'
+  appInsights: 'appi-${secondaryToken}'
+  actionGroup: 'ag-${secondaryToken}'
+  logicApp: 'logic-${secondaryToken}'
+  budget: 'budget-${secondaryToken}'
+  frontDoor: 'afd-${resourceToken}'
+  frontDoorEndpoint: 'docflow-${resourceToken}'
+}
+
+resource secondaryRg 'Microsoft.Resources/resourceGroups@2024-03-01' = if (multiRegion) {
+  name: secondaryNames.resourceGroup
+  location: multiRegion ? secondaryLocation : location
+  tags: tags
+}
+
+module secondary 'modules/region.bicep' = if (multiRegion) {
+  name: 'secondary-region'
+  scope: secondaryRg
+  params: {
+    location: multiRegion ? secondaryLocation : location
+    tags: tags
+    names: secondaryNames
+    storageNames: storageNames
+    storageAccountName: names.storageAccount
+    storageResourceGroupName: storageResourceGroupName
+    alertEmail: alertEmail
+    logRetentionDays: logRetentionDays
+    logDailyCapGb: logDailyCapGb
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    languageEndpoint: enableLanguageEnrichment ? language.outputs.endpoint : ''
+    languageAccountName: names.language
+    aiResourceGroupName: names.resourceGroup
+    summaryEndpoint: summaryEndpoint
+    summaryModel: summaryModel
+    searchEndpoint: enableSearch ? search.outputs.endpoint : ''
+    searchServiceName: names.search
+    embeddingsEndpoint: enableEmbeddings ? embeddings.outputs.endpoint : ''
+    embeddingsAccountName: names.embeddings
+    embeddingsModel: enableEmbeddings ? embeddings.outputs.deployment : ''
+    embeddingsDimensions: embeddingDimensions
+  }
+  dependsOn: [
+    storage
+  ]
+}
+
+// In the secondary's resource group: editable while the primary region is down.
+module frontDoor 'modules/frontdoor.bicep' = if (multiRegion) {
+  name: 'front-door'
+  scope: secondaryRg
+  params: {
+    tags: tags
+    profileName: secondaryNames.frontDoor
+    endpointName: secondaryNames.frontDoorEndpoint
+    primaryHostName: replace(hosting.outputs.url, 'https://', '')
+    secondaryHostName: multiRegion ? replace(secondary.outputs.url, 'https://', '') : ''
+    probeIntervalSeconds: frontDoorProbeIntervalSeconds
+    actionGroupId: monitoring.outputs.actionGroupId
+  }
+}
+
+output AZURE_FRONT_DOOR_URL string = multiRegion ? 'https://${frontDoor.outputs.endpointHostName}' : ''
+output AZURE_FRONT_DOOR_PROFILE_NAME string = multiRegion ? secondaryNames.frontDoor : ''
+output AZURE_SECONDARY_LOCATION string = secondaryLocation
+output AZURE_SECONDARY_RESOURCE_GROUP string = multiRegion ? secondaryNames.resourceGroup : ''
+output AZURE_SECONDARY_FUNCTION_APP_NAME string = multiRegion ? secondary.outputs.functionAppName : ''
+output AZURE_SECONDARY_FUNCTION_APP_URL string = multiRegion ? secondary.outputs.url : ''
+output AZURE_SECONDARY_EVENTGRID_TOPIC_NAME string = multiRegion ? secondaryNames.topic : ''

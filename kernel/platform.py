@@ -11,12 +11,14 @@ importing the function app constructs no SDK client (cold start).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cache
 
 from kernel.clock import Clock, utcnow
 from kernel.credentials import CredentialFactory, managed_identity
 from kernel.errors import SettingsError
 from kernel.events.ports import EventPublisher
+from kernel.readiness import ReadinessProbe
 from kernel.settings import EVENTGRID_TOPIC_ENDPOINT, PlatformSettings, platform_settings
 from kernel.storage.factory import Stores, create_stores
 
@@ -49,6 +51,19 @@ class Platform:
                 self._publisher = create_publisher(self.settings, self.credential)
             return self._publisher
 
+    def readiness_pings(self) -> dict[str, Callable[[float], None]]:
+        """What readiness asks (:mod:`kernel.readiness`), by the name it reports."""
+
+        def event_topic(timeout: float) -> None:
+            self.publisher.ping(timeout)
+
+        return {
+            "blob_storage": self.stores.blobs.ping,
+            "table_storage": self.stores.tables.ping,
+            "queue_storage": self.stores.queues.ping,
+            "event_topic": event_topic,
+        }
+
 
 def create_publisher(settings: PlatformSettings, credential: CredentialFactory) -> EventPublisher:
     if not settings.eventgrid_endpoint:
@@ -64,3 +79,9 @@ def create_publisher(settings: PlatformSettings, credential: CredentialFactory) 
 def platform() -> Platform:
     """The process's platform, built from the environment on first use."""
     return Platform(platform_settings())
+
+
+@cache
+def readiness() -> ReadinessProbe:
+    """The process's readiness probe over :func:`platform`'s dependencies."""
+    return ReadinessProbe(lambda: platform().readiness_pings())

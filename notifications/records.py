@@ -31,6 +31,7 @@ import hashlib
 import json
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -78,8 +79,22 @@ class DeliveryState(StrEnum):
         )
 
 
+_id_lock = threading.Lock()
+_last_id = [0, 0]  # the millisecond and random part of the last id made here
+
+
 def new_subscription_id(now: datetime) -> str:
-    return f"sub_{int(now.timestamp() * 1000):012x}{secrets.token_hex(4)}"
+    """``sub_``, the creation millisecond, then randomness: ids sort in creation
+    order, also for ids made in one millisecond (or under a frozen clock) in one
+    process, whose random part counts up from the first's."""
+    millisecond = int(now.timestamp() * 1000)
+    with _id_lock:
+        if millisecond <= _last_id[0]:
+            millisecond, suffix = _last_id[0], _last_id[1] + 1
+        else:
+            suffix = secrets.randbits(31)  # headroom below 2**32 for the counting up
+        _last_id[:] = [millisecond, suffix]
+    return f"sub_{millisecond:012x}{suffix:08x}"
 
 
 def is_subscription_id(value: str) -> bool:

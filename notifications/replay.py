@@ -1,7 +1,17 @@
-"""Replaying notices, and the delivery history callers can list.
+"""Replaying notices, queueing again attempts whose worker died, and the
+delivery history callers can list.
 
 A delivered or dead-lettered notice (or one whose job was lost) can be sent
 again as a new run of attempts, with the same ``webhook-id`` and body.
+
+A delivery job's attempt is claimed with a short lease (the send timeout and a
+margin, :mod:`notifications.delivery`). When the instance running it dies, the
+queue shows the job's message again only once the message's own visibility
+timeout has passed (the Functions host takes messages for ten minutes), so a
+timer calls :meth:`ReplayService.requeue_stalled` every minute: a
+``delivering`` delivery whose lease has run out gets a copy of its job at
+once, and that copy takes the attempt over. Job copies are harmless (running a
+job is idempotent), so this needs no claim of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: A delivery this far past due (or past its lease) has lost its job; a replay may revive it.
 STALLED_AFTER = timedelta(minutes=15)
+#: In-flight deliveries looked at per target per pass of :meth:`ReplayService.requeue_stalled`.
+REQUEUE_BATCH = 100
 
 
 class ReplayService:
@@ -100,6 +112,28 @@ class ReplayService:
             self._deliveries.remove_dead_letter(delivery)
         log.info("webhook.redelivery", extra={"delivery_id": delivery.id, "run": restarted.run})
         return restarted
+
+    def requeue_stalled(self) -> int:
+        """Queue a copy of the job of every attempt whose lease has run out (its
+        worker died); returns how many."""
+        now = self._clock()
+        requeued = 0
+        for target_id in self._targets.ids():
+            for delivery in self._deliveries.in_flight(target_id, limit=REQUEUE_BATCH):
+                if delivery.lease_until is not None and delivery.lease_until > now:
+                    continue  # its worker may still be sending
+                job = Job(
+                    target_id=delivery.target_id,
+                    digest=delivery.digest,
+                    attempt=delivery.attempts,
+                    run=delivery.run,
+                    due=now.timestamp(),
+                )
+                self._jobs.enqueue(job, 0)
+                requeued += 1
+        if requeued:
+            log.info("webhook.stalled_requeued", extra={"deliveries": requeued})
+        return requeued
 
     def attempts(
         self, target_id: str, *, after: str | None, limit: int

@@ -163,3 +163,13 @@ class DeliveryRepository:
 
     def remove_dead_letter(self, delivery: Delivery) -> None:
         self._tables.delete(self._table, DEADLETTER_PARTITION, delivery.id)
+
+    def in_flight(self, target_id: str, *, limit: int) -> list[Delivery]:
+        """The target's deliveries with an attempt claimed (``delivering``)."""
+        entities = self._tables.query(
+            self._table,
+            target_id,
+            equals={"state": DeliveryState.DELIVERING.value},
+            limit=limit,
+        )
+        return [Delivery.from_row(e) for e in entities if e["RowKey"].startswith(DELIVERY_PREFIX)]

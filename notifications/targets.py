@@ -51,3 +51,14 @@ class Targets:
         if not is_subscription_id(target_id):
             raise NotFoundError(f"no subscription {target_id!r}")
         self._subscriptions.get(target_id)
+
+    def ids(self, *, page_size: int = 100) -> list[str]:
+        """Every target's id: the configured Logic Apps and every subscription."""
+        ids = list(self.logic_apps)
+        after: str | None = None
+        while True:
+            page = self._subscriptions.page(after=after, limit=page_size)
+            ids += [s.id for s in page]
+            if len(page) < page_size:
+                return ids
+            after = page[-1].id

@@ -162,3 +162,11 @@ def _registration(body: bytes) -> tuple[str, list[str] | None, str | None]:
     ):
         raise RequestError(f"description must be a string of at most {MAX_DESCRIPTION_CHARS} chars")
     return url, event_types, description
+
+
+# Every minute: an attempt whose worker died (its lease ran out) is queued again at once
+# rather than when the queue shows its message again, ten minutes later.
+@bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False)
+def sweep_deliveries(timer: func.TimerRequest, context: func.Context) -> None:
+    with invocation(context, None):
+        services().replay.requeue_stalled()

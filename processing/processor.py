@@ -9,7 +9,12 @@ The steps, each safe to repeat:
    has expired (its holder died) and the repeat takes over.
 2. **Work.** Read the bytes, reuse a cached result for identical bytes or run
    the pipeline (in a worker) and the cloud enrichment (here, in the host:
-   :mod:`processing.enrichment`), store the result JSON.
+   :mod:`processing.enrichment`), store the result JSON. A heartbeat renews
+   the lease meanwhile, so the lease is a few heartbeats long and a dead
+   holder's document is free again soon; before its last writes the holder
+   renews once more, and a holder whose claim was taken over (the record's
+   ETag changed) stops with ``ClaimLostError`` instead of writing over the new
+   holder's work.
 3. **Finish.** Record the terminal status, then publish the completion event
    with a deterministic id and flag it published (an outbox: a crash between
    the two republishes the same event id on the next delivery).
@@ -29,11 +34,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kernel.clock import Clock, utcnow
-from kernel.errors import AppError, ConflictError, InvalidEventError, NotFoundError
+from kernel.errors import (
+    AppError,
+    ClaimLostError,
+    ConflictError,
+    InvalidEventError,
+    NotFoundError,
+)
 from kernel.events.catalog import BLOB_CREATED, DOCUMENT_UPLOADED
 from kernel.events.cloudevents import InboundEvent
 from kernel.events.ports import EventPublisher
-from kernel.leases import Lease, claim
+from kernel.leases import Heartbeat, Lease, claim
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore, BlobTooLargeError
 from kernel.tracecontext import child_traceparent
@@ -80,6 +91,7 @@ class DocumentProcessor:
         public_base_url: str,
         limits: Limits,
         lease: timedelta,
+        heartbeat: timedelta | None = None,
         max_attempts: int = 5,
         extract: Extract = extract_in_process,
         enrichment: Enrichment | None = None,
@@ -93,6 +105,7 @@ class DocumentProcessor:
         self._base_url = public_base_url
         self._limits = limits
         self._lease = Lease(lease)
+        self._heartbeat = (heartbeat or lease / 4).total_seconds()
         self._max_attempts = max_attempts
         self._extract = extract
         self._enrichment = enrichment
@@ -161,15 +174,32 @@ class DocumentProcessor:
         record = self._claim(record)
         if record.status.terminal:  # the attempts ran out
             return self.announce(record)
-        try:
+        with Heartbeat(
+            record,
+            self._renew,
+            self._heartbeat,
+            message="another invocation took the document over",
+        ) as beat:
             try:
-                record = self._work(record)
-            except DocumentError as exc:
-                record = self._finish_failed(record, exc)
-        except BaseException:
-            self._release(record)
-            raise
+                try:
+                    record = self._work(record, beat)
+                except DocumentError as exc:
+                    record = self._finish_failed(beat.settle(), exc)
+            except ClaimLostError:
+                # Not ours any more: the new holder finishes and announces it.
+                log.warning("document.claim_lost")
+                raise
+            except BaseException:
+                beat.stop()
+                self._release(beat.current)
+                raise
         return self.announce(record)
+
+    def _renew(self, record: DocumentRecord) -> DocumentRecord:
+        now = self._clock()
+        return self._documents.save(
+            record.replace(lease_until=self._lease.until(now), updated_at=now)
+        )
 
     def _claim(self, record: DocumentRecord) -> DocumentRecord:
         """The record claimed for one more attempt, or ended ``failed`` with
@@ -213,19 +243,19 @@ class DocumentProcessor:
         log.warning("document.attempts_exhausted", extra={"attempts": record.attempts})
         return failed
 
-    def _work(self, record: DocumentRecord) -> DocumentRecord:
+    def _work(self, record: DocumentRecord, beat: Heartbeat[DocumentRecord]) -> DocumentRecord:
         limit = self._limits.max_document_bytes
         if record.size_bytes is not None and record.size_bytes > limit:
             # Announced size first (a dropped blob's event): nothing is downloaded.
-            return self._finish_failed(record, _too_large(limit))
+            return self._finish_failed(beat.settle(), _too_large(limit))
         try:
             data = self._blobs.get(record.container, record.blob_name, max_bytes=limit)
         except NotFoundError:
             return self._finish_failed(
-                record, SourceMissingError("the document's bytes are no longer in storage")
+                beat.settle(), SourceMissingError("the document's bytes are no longer in storage")
             )
         except BlobTooLargeError:
-            return self._finish_failed(record, _too_large(limit))
+            return self._finish_failed(beat.settle(), _too_large(limit))
         sha256 = hashlib.sha256(data).hexdigest()
         result = self._reuse_cached(sha256, record.filename)
         if result is None:
@@ -237,6 +267,7 @@ class DocumentProcessor:
             cached = False
         else:
             cached = True
+        record = beat.settle()  # still ours, with a fresh lease for the writes below
         result_blob = f"{record.id}.json"
         self._blobs.put(
             self._results,

@@ -1,6 +1,8 @@
 """Finding documents that stopped short of an announced outcome, and nudging them.
 
-Run by a timer. It covers the gaps at-least-once delivery leaves: an upload
+Run by a timer, every minute: with leases of a minute that a heartbeat renews,
+a document whose holder died is announced again within about two minutes of
+the crash. It covers the gaps at-least-once delivery leaves: an upload
 stored but never announced (Event Grid was down), a document whose worker died
 after Event Grid stopped retrying, and an outcome recorded but not published.
 """
@@ -49,11 +51,14 @@ class Reconciler:
         ``attempts_exhausted``, with its one failed event) instead of being
         announced once more; terminal documents are never announced again.
         """
-        cutoff = self._clock() - self._older_than
+        now = self._clock()
+        cutoff = now - self._older_than
+        # A claim is stale as soon as its lease has run out: its holder renews it
+        # while alive (a heartbeat), so an expired lease means the holder is gone.
         stalled = [r for r in self._find(Status.QUEUED) if r.updated_at <= cutoff] + [
             r
             for r in self._find(Status.PROCESSING)
-            if r.lease_until is not None and r.lease_until <= cutoff
+            if r.lease_until is None or r.lease_until <= now
         ]
         exhausted = [r for r in stalled if r.attempts >= self._max_attempts]
         unannounced = [r for r in stalled if r.attempts < self._max_attempts]

@@ -20,8 +20,10 @@ from processing.repository import DocumentRepository
 from processing.settings import ProcessingSettings, processing_settings
 from processing.uploads import UploadService
 
-#: How long a document may sit unannounced before the reconciler nudges it.
-RECONCILE_AFTER = timedelta(minutes=10)
+#: How long a document may sit queued and unclaimed before the reconciler announces it
+#: again: past Event Grid's first retries (10 s, 30 s, 1 min), so a backlog Event Grid is
+#: still delivering is not announced twice over.
+RECONCILE_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ def build_services(
         public_base_url=shared.settings.public_base_url,
         limits=settings.limits,
         lease=timedelta(seconds=settings.lease_seconds),
+        heartbeat=timedelta(seconds=settings.heartbeat_seconds),
         max_attempts=settings.max_attempts,
         extract=extract or create_extractor(settings),
         enrichment=enrichment,

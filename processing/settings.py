@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from kernel.env import Env, as_env
+from kernel.errors import SettingsError
 from processing.enrichment import settings as enrichment_settings
 from processing.enrichment.settings import EnrichmentSettings
 from processing.extraction.limits import MIB, IsolationLimits, Limits
@@ -26,6 +27,7 @@ MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
 PROCESSING_LEASE_SECONDS = "PROCESSING_LEASE_SECONDS"
 PROCESSING_TIMEOUT_SECONDS = "PROCESSING_TIMEOUT_SECONDS"
 PROCESSING_MAX_ATTEMPTS = "PROCESSING_MAX_ATTEMPTS"
+PROCESSING_HEARTBEAT_SECONDS = "PROCESSING_HEARTBEAT_SECONDS"
 
 # Limits on untrusted documents (processing/extraction/limits.py has the defaults).
 MAX_PAGES = "MAX_PAGES"
@@ -66,6 +68,7 @@ OPTIONAL = frozenset(
         PROCESSING_WORKERS,
         PROCESSING_MEMORY_MB,
         PROCESSING_CPU_SECONDS,
+        PROCESSING_HEARTBEAT_SECONDS,
     }
     # Enrichment (processing/enrichment/settings.py): every one has a default.
     | enrichment_settings.OPTIONAL
@@ -79,7 +82,10 @@ class ProcessingSettings:
     results_container: str = "results"
     documents_table: str = "documents"
     limits: Limits = field(default_factory=Limits)
-    lease_seconds: int = 300
+    #: A claim's lease: a few heartbeats, so a dead holder's document is free soon.
+    lease_seconds: int = 60
+    #: How often a holder renews its lease while it works (at most half the lease).
+    heartbeat_seconds: int = 15
     #: Claims a document may have before it ends ``failed`` (``attempts_exhausted``).
     max_attempts: int = 5
     #: Parse in resource-limited worker processes (off only for trusted input).
@@ -100,13 +106,23 @@ class ProcessingSettings:
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> ProcessingSettings:
         env = as_env(source)
         defaults = cls()
+        lease_seconds = env.positive_int(PROCESSING_LEASE_SECONDS, defaults.lease_seconds)
+        heartbeat_seconds = env.positive_int(
+            PROCESSING_HEARTBEAT_SECONDS, defaults.heartbeat_seconds
+        )
+        if heartbeat_seconds * 2 > lease_seconds:
+            raise SettingsError(
+                f"{PROCESSING_HEARTBEAT_SECONDS} ({heartbeat_seconds}) must be at most half of"
+                f" {PROCESSING_LEASE_SECONDS} ({lease_seconds}), so a late beat keeps the claim"
+            )
         return cls(
             uploads_container=env.text(UPLOADS_CONTAINER, defaults.uploads_container),
             inbox_container=env.text(INBOX_CONTAINER, defaults.inbox_container),
             results_container=env.text(RESULTS_CONTAINER, defaults.results_container),
             documents_table=env.text(DOCUMENTS_TABLE, defaults.documents_table),
             limits=_limits(env, defaults.limits),
-            lease_seconds=env.positive_int(PROCESSING_LEASE_SECONDS, defaults.lease_seconds),
+            lease_seconds=lease_seconds,
+            heartbeat_seconds=heartbeat_seconds,
             max_attempts=env.positive_int(PROCESSING_MAX_ATTEMPTS, defaults.max_attempts),
             isolation=env.flag(PROCESSING_ISOLATION, default=defaults.isolation),
             isolation_limits=IsolationLimits(

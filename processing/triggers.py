@@ -99,6 +99,18 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(200, {"status": "ok"})
 
 
+@bp.route(route="health/ready", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def health_ready(req: func.HttpRequest) -> func.HttpResponse:
+    """Readiness (Front Door's health probe): storage and the event topic answer."""
+    from kernel.platform import readiness
+    from kernel.triggers import problem_response
+
+    report = readiness().report()
+    if not report.ready:
+        return problem_response(report.problem(), req)
+    return json_response(200, report.to_api(), **{"Cache-Control": "no-store"})
+
+
 @bp.route(route="openapi.yaml", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(
@@ -123,7 +135,9 @@ def process_document(event: func.EventGridEvent, context: func.Context) -> None:
             log.warning("event.rejected", exc_info=True)
 
 
-@bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False)
+# Every minute: a stale claim (its lease of PROCESSING_LEASE_SECONDS ran out) waits at most
+# this long on top of the lease before it is announced again.
+@bp.timer_trigger(arg_name="timer", schedule="0 * * * * *", run_on_startup=False)
 def reconcile_documents(timer: func.TimerRequest, context: func.Context) -> None:
     with invocation(context, None):
         services().reconciler.run()

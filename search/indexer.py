@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from kernel.clock import Clock
 from kernel.errors import AppError, DependencyError, NotFoundError
+from kernel.logcontext import bind
 from processing.extraction.result import ProcessingResult
 from search.chunking import TextLayout, chunk_spans
 from search.documents import DocumentEvent, DocumentSource, StoredDocument
@@ -73,23 +74,24 @@ class Indexer:
         return f"{pipeline_version}|{chunking.size}/{chunking.overlap}|{model}"
 
     def on_completed(self, event: DocumentEvent) -> IndexStatus | None:
+        bind(document_id=event.document_id)
         try:
             document = self._documents.get(event.document_id, event.data)
         except NotFoundError:
-            log.warning("search_index.no_record", extra={"document_id": event.document_id})
+            log.warning("search_index.no_record")
             return None
         return self.index(document)
 
     def on_deleted(self, event: DocumentEvent) -> int:
+        bind(document_id=event.document_id)
         removed = self._engine.delete_document(event.document_id)
         self._statuses.delete(event.document_id)
-        log.info(
-            "search_index.removed", extra={"document_id": event.document_id, "chunks": removed}
-        )
+        log.info("search_index.removed", extra={"chunks": removed})
         return removed
 
     def index(self, document: StoredDocument, *, force: bool = False) -> IndexStatus:
         """Index ``document`` (unless it already is, with the same fingerprint)."""
+        bind(document_id=document.id)
         current = self._statuses.get(document.id)
         started = IndexStatus(document.id, document.owner, IndexState.INDEXING, self._clock())
         try:
@@ -101,7 +103,7 @@ class Indexer:
                 and current.state is IndexState.INDEXED
                 and current.fingerprint == fingerprint
             ):
-                log.info("search_index.unchanged", extra={"document_id": document.id})
+                log.info("search_index.unchanged")
                 return current
             self._statuses.save(started.replace(fingerprint=fingerprint))
             chunks = self.chunks(document, result)
@@ -117,7 +119,7 @@ class Indexer:
             )
             log.warning(
                 "search_index.failed",
-                extra={"document_id": document.id, "code": exc.code},
+                extra={"code": exc.code},
             )
             if isinstance(exc, DependencyError):
                 raise
@@ -134,7 +136,7 @@ class Indexer:
         )
         log.info(
             "search_index.indexed",
-            extra={"document_id": document.id, "chunks": len(chunks), "embedded": embedded},
+            extra={"chunks": len(chunks), "embedded": embedded},
         )
         return indexed
 
@@ -149,7 +151,7 @@ class Indexer:
                 self._engine.delete_document(document_id)
             except DependencyError:
                 # The status record (indexing_failed) says what the index may hold.
-                log.warning("search_index.cleanup_failed", extra={"document_id": document_id})
+                log.warning("search_index.cleanup_failed")
             raise
 
     def chunks(self, document: StoredDocument, result: ProcessingResult) -> list[Chunk]:

@@ -39,9 +39,28 @@ for ($attempt = 1; $attempt -le 3; $attempt++) {
         --output none
     if ($LASTEXITCODE -eq 0) {
         Write-Host 'postdeploy: Event Grid subscriptions are in place.'
-        exit 0
+        break
     }
     if ($attempt -eq 3) { throw 'postdeploy: creating the Event Grid subscriptions failed 3 times.' }
     Write-Warning "postdeploy: retrying in 60 s ($attempt/3)"
     Start-Sleep -Seconds 60
+}
+
+# The passive region (infra/main.bicep secondaryLocation, docs/operations.md):
+# azd deploys to the primary's app only, so the same package goes to the
+# secondary's app here, then this script runs again with that region's names
+# to create its subscriptions (its topic to its functions).
+if ($env:AZURE_SECONDARY_FUNCTION_APP_NAME -and -not $env:DOCFLOW_POSTDEPLOY_SECONDARY) {
+    $package = Join-Path $PSScriptRoot '..' '..' '.azure' 'functions-secondary.zip'
+    azd package functions --output-path $package
+    if ($LASTEXITCODE -ne 0) { throw 'postdeploy: azd package failed.' }
+    az functionapp deployment source config-zip --resource-group $env:AZURE_SECONDARY_RESOURCE_GROUP `
+        --name $env:AZURE_SECONDARY_FUNCTION_APP_NAME --src $package --build-remote true --output none
+    if ($LASTEXITCODE -ne 0) { throw 'postdeploy: deploying the secondary app failed.' }
+    $env:DOCFLOW_POSTDEPLOY_SECONDARY = '1'
+    $env:AZURE_RESOURCE_GROUP = $env:AZURE_SECONDARY_RESOURCE_GROUP
+    $env:AZURE_FUNCTION_APP_NAME = $env:AZURE_SECONDARY_FUNCTION_APP_NAME
+    $env:EVENTGRID_TOPIC_NAME = $env:AZURE_SECONDARY_EVENTGRID_TOPIC_NAME
+    $env:EVENTGRID_SYSTEM_TOPIC_NAME = ''
+    & (Join-Path $PSScriptRoot 'postdeploy.ps1')
 }

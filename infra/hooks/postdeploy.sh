@@ -63,3 +63,21 @@ until az deployment group create \
   sleep 60
 done
 echo "postdeploy: Event Grid subscriptions are in place."
+
+# The passive region (infra/main.bicep secondaryLocation, docs/operations.md):
+# azd deploys to the primary's app only, so the same package goes to the
+# secondary's app here, then this script runs again with that region's names
+# to create its subscriptions (its topic to its functions).
+if [ -n "${AZURE_SECONDARY_FUNCTION_APP_NAME:-}" ] && [ -z "${DOCFLOW_POSTDEPLOY_SECONDARY:-}" ]; then
+  package="$here/../../.azure/functions-secondary.zip"
+  azd package functions --output-path "$package"
+  az functionapp deployment source config-zip \
+    --resource-group "$AZURE_SECONDARY_RESOURCE_GROUP" --name "$AZURE_SECONDARY_FUNCTION_APP_NAME" \
+    --src "$package" --build-remote true --output none
+  DOCFLOW_POSTDEPLOY_SECONDARY=1 \
+    AZURE_RESOURCE_GROUP="$AZURE_SECONDARY_RESOURCE_GROUP" \
+    AZURE_FUNCTION_APP_NAME="$AZURE_SECONDARY_FUNCTION_APP_NAME" \
+    EVENTGRID_TOPIC_NAME="$AZURE_SECONDARY_EVENTGRID_TOPIC_NAME" \
+    EVENTGRID_SYSTEM_TOPIC_NAME="" \
+    sh "$here/postdeploy.sh"
+fi

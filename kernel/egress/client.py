@@ -131,7 +131,10 @@ class PinnedSender:
             )
         except (OSError, http.client.HTTPException, ValueError) as exc:
             timed_out = f"timed out after {self.timeout:g} s"
-            message = timed_out if expired.is_set() else _describe(exc)
+            # The socket's own timeout is the time left to the deadline: when it
+            # fires first, the deadline has passed just as when the watchdog does.
+            deadline_passed = expired.is_set() or isinstance(exc, TimeoutError)
+            message = timed_out if deadline_passed else _describe(exc)
             return SendResult(status=None, duration_ms=_ms_since(started), error=message)
         finally:
             watchdog.cancel()

@@ -43,6 +43,10 @@ class EmbeddedEventPublisher:
         for subscriber in subscribers:
             subscriber([dict(event) for event in accepted])
 
+    def ping(self, timeout: float) -> None:
+        if self.unavailable:
+            raise DependencyError("the embedded topic is unavailable")
+
     @property
     def events(self) -> list[dict[str, Any]]:
         """Every event published so far, oldest first."""

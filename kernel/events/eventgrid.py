@@ -19,7 +19,17 @@ from kernel.errors import DependencyError, InvalidValueError
 from kernel.events.ports import check_events
 
 if TYPE_CHECKING:
+    from azure.core import PipelineClient
     from azure.eventgrid import EventGridPublisherClient
+
+#: The publish API's version and batch media type, as the SDK sends them.
+API_VERSION = "2018-01-01"
+CLOUDEVENTS_BATCH = "application/cloudevents-batch+json; charset=utf-8"
+#: Answers to an empty batch that prove the topic is there and took the credential:
+#: accepted (nothing to do), or refused as empty only after authentication passed.
+_PING_ANSWERS = frozenset({200, 400})
+#: The token audience of Event Grid's data plane.
+EVENTGRID_SCOPE = "https://eventgrid.azure.net/.default"
 
 _KNOWN_ATTRIBUTES = frozenset(
     {"specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"}
@@ -42,6 +52,7 @@ class EventGridPublisher:
         self._key = key
         self._credential = credential
         self._client: EventGridPublisherClient | None = None
+        self._probe: PipelineClient[Any, Any] | None = None
         self._lock = threading.Lock()
 
     def publish(self, events: Sequence[Mapping[str, Any]]) -> None:
@@ -72,6 +83,47 @@ class EventGridPublisher:
             raise DependencyError("publishing to Event Grid failed") from exc
         except AzureError as exc:
             raise DependencyError("publishing to Event Grid failed") from exc
+
+    def ping(self, timeout: float) -> None:
+        """POST an empty batch (it publishes nothing) with the publisher's
+        credential, once, with ``timeout`` for connecting and reading."""
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        request = HttpRequest(
+            "POST",
+            self._endpoint,
+            params={"api-version": API_VERSION},
+            headers={"Content-Type": CLOUDEVENTS_BATCH},
+            content=b"[]",
+        )
+        try:
+            response = self._probe_client().send_request(
+                request, connection_timeout=timeout, read_timeout=timeout
+            )
+        except AzureError as exc:
+            raise DependencyError("the event topic did not answer") from exc
+        if response.status_code not in _PING_ANSWERS:
+            raise DependencyError(f"the event topic answered {response.status_code}")
+
+    def _probe_client(self) -> PipelineClient[Any, Any]:
+        with self._lock:
+            if self._probe is None:
+                from azure.core import PipelineClient
+                from azure.core.credentials import AzureKeyCredential
+                from azure.core.pipeline.policies import (
+                    AzureKeyCredentialPolicy,
+                    BearerTokenCredentialPolicy,
+                )
+
+                auth = (
+                    AzureKeyCredentialPolicy(AzureKeyCredential(self._key), "aeg-sas-key")
+                    if self._key
+                    else BearerTokenCredentialPolicy(self._signer(), EVENTGRID_SCOPE)
+                )
+                # No retry policy: one try, so readiness answers within its timeout.
+                self._probe = PipelineClient(base_url=self._endpoint, policies=[auth])
+            return self._probe
 
     def _get_client(self) -> EventGridPublisherClient:
         with self._lock:

@@ -41,6 +41,12 @@ class EventPublisher(Protocol):
         extension attributes such as ``traceparent``), all or none."""
         ...
 
+    def ping(self, timeout: float) -> None:
+        """Return once the topic answers this publisher (reachable, and its
+        credential accepted) within about ``timeout`` seconds, publishing
+        nothing; DependencyError when it does not (readiness)."""
+        ...
+
 
 def check_events(events: Sequence[Mapping[str, Any]]) -> list[bytes]:
     """Each event's JSON encoding, once every event is one the topic accepts."""

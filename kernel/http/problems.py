@@ -35,6 +35,8 @@ class Problem:
     code: str
     detail: str
     headers: Mapping[str, str] | None = None
+    #: RFC 9457 extension members (after the standard ones; they never replace them).
+    extensions: Mapping[str, Any] | None = None
 
     def body(self, instance: str | None = None) -> bytes:
         document: dict[str, Any] = {
@@ -46,6 +48,8 @@ class Problem:
         }
         if instance:
             document["instance"] = instance
+        for name, value in (self.extensions or {}).items():
+            document.setdefault(name, value)
         return json.dumps(document).encode()
 
 

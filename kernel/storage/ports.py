@@ -70,6 +70,11 @@ class BlobStore(Protocol):
         """Remove the blob; absent blobs are not an error."""
         ...
 
+    def ping(self, timeout: float) -> None:
+        """Return once the service answers, within about ``timeout`` seconds and
+        without retries; DependencyError when it does not (readiness)."""
+        ...
+
 
 #: A table row: ``PartitionKey``, ``RowKey`` and scalar properties
 #: (str, int, float, bool, None). Reads add ``etag``.
@@ -114,6 +119,11 @@ class TableStore(Protocol):
         """Remove the row; absent rows are not an error."""
         ...
 
+    def ping(self, timeout: float) -> None:
+        """Return once the service answers, within about ``timeout`` seconds and
+        without retries; DependencyError when it does not (readiness)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class QueueMessage:
@@ -139,4 +149,9 @@ class QueueStore(Protocol):
 
     def delete(self, queue: str, message: QueueMessage) -> None:
         """Remove a received message; NotFoundError if its receipt is stale."""
+        ...
+
+    def ping(self, timeout: float) -> None:
+        """Return once the service answers, within about ``timeout`` seconds and
+        without retries; DependencyError when it does not (readiness)."""
         ...

@@ -35,8 +35,15 @@ def sample_settings() -> dict[str, str]:
 
 
 class AppHost:
-    def __init__(self, data_dir: Path, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        app: str = "function_app:app",
+    ) -> None:
         self.data_dir = data_dir
+        self.app = app
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -58,7 +65,7 @@ class AppHost:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tools.devhost", "--port", str(self.port)],
+            [sys.executable, "-m", "tools.devhost", "--port", str(self.port), "--app", self.app],
             cwd=ROOT,
             env=self.env,
             stdout=log,

@@ -179,7 +179,7 @@ def test_host_killed_mid_processing_still_completes_after_restart(
     tmp_path: Path, backend: dict[str, str]
 ) -> None:
     # A short lease, so the restarted host may take over the dead worker's claim soon.
-    env = {**backend, "PROCESSING_LEASE_SECONDS": "2"}
+    env = {**backend, "PROCESSING_LEASE_SECONDS": "2", "PROCESSING_HEARTBEAT_SECONDS": "1"}
     host = AppHost(tmp_path / "data", env=env).start()
     try:
         words = random.Random(3).choices(

@@ -27,6 +27,7 @@ def test_every_accepted_document_reaches_a_terminal_status_after_an_azurite_outa
             # A dead worker's claim must expire within the test, and Event Grid
             # (the local host) must keep retrying through the outage.
             "PROCESSING_LEASE_SECONDS": "3",
+            "PROCESSING_HEARTBEAT_SECONDS": "1",
             "DEVHOST_MAX_DELIVERY_ATTEMPTS": "60",
             "DEVHOST_RETRY_MAX_SECONDS": "2",
         },

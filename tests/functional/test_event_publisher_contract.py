@@ -147,3 +147,20 @@ def test_an_unreachable_topic_is_a_transient_error(topic: Topic) -> None:
 def test_publishing_nothing_is_refused(topic: Topic) -> None:
     with pytest.raises(InvalidValueError):
         topic.publisher.publish([])
+
+
+def test_a_ping_publishes_nothing_and_answers(topic: Topic) -> None:
+    topic.publisher.ping(2.0)
+    assert topic.published() == []
+
+
+def test_an_unreachable_topic_fails_a_ping(topic: Topic) -> None:
+    with pytest.raises(DependencyError):
+        topic.unreachable().ping(1.0)
+
+
+def test_a_ping_with_a_wrong_key_fails(start_devhost: Any) -> None:
+    """Reachable is not enough: the topic must accept the publisher's credential."""
+    host = start_devhost(app)
+    with pytest.raises(DependencyError, match="401"):
+        EventGridPublisher(host.topic_endpoint, key="not-the-key").ping(2.0)

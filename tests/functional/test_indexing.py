@@ -45,6 +45,7 @@ def test_every_expected_function_is_indexed_with_its_trigger() -> None:
         "get_document": "httpTrigger",
         "get_document_result": "httpTrigger",
         "health": "httpTrigger",
+        "health_ready": "httpTrigger",
         "get_openapi": "httpTrigger",
         "process_document": "eventGridTrigger",
         "reconcile_documents": "timerTrigger",
@@ -55,18 +56,19 @@ def test_every_expected_function_is_indexed_with_its_trigger() -> None:
         "get_reindex": "httpTrigger",
         "index_document": "eventGridTrigger",
         "reindex_documents": "queueTrigger",
+        "sweep_deliveries": "timerTrigger",
     }
     assert expected.items() <= triggers.items()
 
 
-def test_only_health_and_the_spec_are_anonymous() -> None:
+def test_only_health_readiness_and_the_spec_are_anonymous() -> None:
     anonymous = {
         name
         for name, bindings in _functions().items()
         if bindings[0]["type"] == "httpTrigger"
         and str(getattr(bindings[0]["authLevel"], "value", bindings[0]["authLevel"])) == "anonymous"
     }
-    assert anonymous == {"health", "get_openapi"}
+    assert anonymous == {"health", "health_ready", "get_openapi"}
 
 
 def _spec_operations() -> set[tuple[str, str]]:

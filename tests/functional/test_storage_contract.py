@@ -828,15 +828,21 @@ def test_persistent_azurite_keeps_data_across_restart(
 
 
 @pytest.mark.azurite
-def test_unreachable_storage_raises_dependency_error_quickly() -> None:
+def _unreachable_connection_string() -> str:
+    """Azurite's well-known account at a loopback port nothing listens on."""
     (port,) = free_ports(1)
     endpoint = f"http://127.0.0.1:{port}/devstoreaccount1"
-    connection_string = (
+    return (
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
         "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
         f"BlobEndpoint={endpoint};QueueEndpoint={endpoint};TableEndpoint={endpoint}"
     )
-    stores = _azure_stores(connection_string, ClientOptions(retry_total=0, connection_timeout=2))
+
+
+def test_unreachable_storage_raises_dependency_error_quickly() -> None:
+    stores = _azure_stores(
+        _unreachable_connection_string(), ClientOptions(retry_total=0, connection_timeout=2)
+    )
     calls: list[Callable[[], object]] = [
         lambda: stores.blobs.put("inbox", "a", b"1"),
         lambda: stores.blobs.get("inbox", "a"),
@@ -873,3 +879,22 @@ def test_a_missing_azurite_install_fails_with_instructions(
     with pytest.raises(pytest.fail.Exception, match="npm install"):
         _start_or_fail(server)
     assert not server.running
+
+
+# Readiness
+
+
+def test_every_store_answers_a_ping(backend: Backend) -> None:
+    for store in (backend.blobs, backend.tables, backend.queues):
+        store.ping(2.0)
+
+
+def test_unreachable_storage_fails_a_ping_at_once_without_the_clients_retries() -> None:
+    """The stores keep their default retries (about 15 s); a ping makes one try."""
+    stores = _azure_stores(_unreachable_connection_string())
+    for store in (stores.blobs, stores.tables, stores.queues):
+        started = time.monotonic()
+        with pytest.raises(DependencyError):
+            store.ping(1.0)
+        assert time.monotonic() - started < 3
+    stores.close()

@@ -37,7 +37,7 @@ def embedded_services(
 def reset_runtime() -> None:
     """Forget the process-wide settings and services, so the next invocation
     builds them again from the (test's) environment."""
-    from kernel.platform import platform
+    from kernel.platform import platform, readiness
     from kernel.settings import platform_settings
     from notifications.runtime import notifications
     from notifications.settings import notification_settings
@@ -52,6 +52,7 @@ def reset_runtime() -> None:
         notifications,
         services,
         platform,
+        readiness,
         platform_settings,
         notification_settings,
         processing_settings,

@@ -623,3 +623,30 @@ def test_a_job_that_fails_on_every_try_ends_dead_lettered_on_the_last(tmp_path: 
 def test_the_last_try_matches_the_hosts_max_dequeue_count() -> None:
     host = json.loads((Path(__file__).resolve().parents[2] / "host.json").read_text())
     assert host["extensions"]["queues"]["maxDequeueCount"] == MAX_JOB_DEQUEUES
+
+
+def test_a_dead_workers_attempt_is_queued_again_once_its_lease_ran_out(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    clock = FakeClock()
+    harness = make_harness(tmp_path, clock=clock, sender=CrashOnce())
+    services = harness.notifications
+    subscription = services.subscriptions.register(receiver.url())
+    services.fanout.fan_out(completion_event("evt-1"))
+    with pytest.raises(RuntimeError):
+        services.worker.handle(harness.take_job())  # its message is gone with the worker
+    delivery = services.deliveries.get(subscription.id, event_hash("evt-1"))
+    assert delivery.state is DeliveryState.DELIVERING
+
+    assert (
+        services.replay.requeue_stalled() == 0
+    )  # the lease holds: the worker may still be sending
+    assert delivery.lease_until is not None
+    clock.now = delivery.lease_until
+    assert services.replay.requeue_stalled() == 1
+    assert harness.drain() == 1
+
+    assert len(receiver.requests) == 1
+    done = services.deliveries.get(subscription.id, event_hash("evt-1"))
+    assert (done.state, done.attempts) == (DeliveryState.DELIVERED, 1)
+    assert services.replay.requeue_stalled() == 0  # finished: nothing more to queue

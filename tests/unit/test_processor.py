@@ -1,13 +1,24 @@
-"""The processor: exactly one outcome per document under at-least-once delivery."""
+"""The processor: exactly one outcome per document under at-least-once delivery, with a
+claim renewed by a heartbeat while it works and never written over once taken over."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from kernel.errors import InvalidEventError, LeaseHeldError
+from kernel.errors import (
+    ClaimLostError,
+    InvalidEventError,
+    LeaseHeldError,
+    NotFoundError,
+    SettingsError,
+)
 from kernel.events.catalog import (
     BLOB_CREATED,
     DOCUMENT_COMPLETED,
@@ -19,9 +30,10 @@ from processing.events import completion_event_id
 from processing.extraction.errors import CorruptDocumentError
 from processing.extraction.limits import Limits
 from processing.extraction.result import ProcessingResult
-from processing.processor import extract_in_process
+from processing.processor import DocumentProcessor, Extract, extract_in_process
 from processing.records import Status
 from processing.runtime import Services
+from processing.settings import ProcessingSettings
 from tests.support.app import RecordingPublisher, embedded_services
 from tests.support.clock import START, FakeClock
 
@@ -259,3 +271,106 @@ def test_reconciler_reannounces_stale_uploads_and_unpublished_outcomes(
     assert svc.reconciler.run() == {"uploads": 1, "exhausted": 0, "completions": 0}
     [announcement] = publisher.of_type(DOCUMENT_UPLOADED)
     assert announcement["data"]["document_id"] == stale.id
+
+
+LEASE = timedelta(seconds=60)
+
+
+def leased_processor(
+    svc: Services, publisher: RecordingPublisher, clock: FakeClock, extract: Extract
+) -> DocumentProcessor:
+    """The processor with a heartbeat every 10 ms (the settings count whole seconds)."""
+    return DocumentProcessor(
+        blobs=svc.platform.stores.blobs,
+        documents=svc.documents,
+        publisher=publisher,
+        inbox_container="inbox",
+        results_container="results",
+        public_base_url="http://127.0.0.1:7071",
+        limits=Limits(),
+        lease=LEASE,
+        heartbeat=timedelta(milliseconds=10),
+        extract=extract,
+        clock=clock,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
+def test_the_claim_is_renewed_while_the_document_is_worked_on(
+    svc: Services, publisher: RecordingPublisher, clock: FakeClock
+) -> None:
+    record = svc.uploads.accept(TEXT, "minutes.txt")
+
+    def slow_extract(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+        claimed = svc.documents.get(record.id)
+        assert claimed.lease_until == START + LEASE
+        clock.advance(minutes=5)  # far past the first lease: only renewals keep it
+        wait_until(lambda: svc.documents.get(record.id).lease_until == clock.now + LEASE)
+        return extract_in_process(data, filename, limits)
+
+    done = leased_processor(svc, publisher, clock, slow_extract).handle(uploaded(record.id))
+
+    assert done is not None and done.status is Status.COMPLETED
+    assert (done.lease_until, done.attempts) == (None, 1)
+    assert len(publisher.of_type(DOCUMENT_COMPLETED)) == 1
+
+
+def test_a_holder_whose_claim_was_taken_over_writes_nothing(
+    svc: Services, publisher: RecordingPublisher, clock: FakeClock
+) -> None:
+    record = svc.uploads.accept(TEXT, "minutes.txt")
+    taken = threading.Event()
+
+    def extract_while_taken_over(
+        data: bytes, filename: str | None, limits: Limits
+    ) -> ProcessingResult:
+        # Another instance decided this holder was dead and claimed the document.
+        stolen = svc.documents.get(record.id)
+        svc.documents.save(
+            stolen.replace(attempts=stolen.attempts + 1, lease_until=clock.now + LEASE)
+        )
+        taken.set()
+        return extract_in_process(data, filename, limits)
+
+    with pytest.raises(ClaimLostError):
+        leased_processor(svc, publisher, clock, extract_while_taken_over).handle(
+            uploaded(record.id)
+        )
+
+    assert taken.is_set()
+    after = svc.documents.get(record.id)
+    assert (after.status, after.attempts) == (Status.PROCESSING, 2)  # the new holder's claim
+    with pytest.raises(NotFoundError):
+        svc.platform.stores.blobs.get("results", f"{record.id}.json")
+    assert publisher.of_type(DOCUMENT_COMPLETED) == []
+
+
+def test_the_reconciler_announces_a_claim_again_as_soon_as_its_lease_ran_out(
+    svc: Services, publisher: RecordingPublisher, clock: FakeClock
+) -> None:
+    record = svc.uploads.accept(TEXT, "minutes.txt")
+    svc.documents.save(
+        svc.documents.get(record.id).replace(
+            status=Status.PROCESSING, attempts=1, lease_until=clock.now + LEASE
+        )
+    )
+    clock.advance(seconds=59)
+    assert svc.reconciler.run()["uploads"] == 0  # the holder may still be alive
+    clock.advance(seconds=1)
+    assert svc.reconciler.run()["uploads"] == 1
+    assert len(publisher.of_type(DOCUMENT_UPLOADED)) == 2
+
+
+def test_the_lease_defaults_to_four_heartbeats_and_must_cover_two() -> None:
+    defaults = ProcessingSettings.from_env({})
+    assert (defaults.lease_seconds, defaults.heartbeat_seconds) == (60, 15)
+    with pytest.raises(SettingsError, match="at most half"):
+        ProcessingSettings.from_env(
+            {"PROCESSING_LEASE_SECONDS": "20", "PROCESSING_HEARTBEAT_SECONDS": "15"}
+        )

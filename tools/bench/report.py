@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.fanout import bench_fanout
+from tools.bench.recovery import bench_recovery
 from tools.bench.search import bench_search
 from tools.bench.tables import print_table
 
@@ -37,6 +38,7 @@ def run_all(argv: list[str]) -> int:
         "e2e": bench_end_to_end,
         "fanout": bench_fanout,
         "search": lambda: bench_search(CORPUS),
+        "recovery": bench_recovery,
     }
     chosen = argv or list(sections)
     for name in chosen:

@@ -21,6 +21,7 @@ from kernel.storage.azure.connection import (
     ClientOptions,
     Connection,
     CreatedNames,
+    ping_service,
     storage_retry,
     translated,
 )
@@ -157,6 +158,9 @@ class AzureBlobStore:
                 client.delete_blob(name, delete_snapshots="include")
             except ResourceNotFoundError:
                 return
+
+    def ping(self, timeout: float) -> None:
+        ping_service(self._service_client().list_containers, "blob storage", timeout)
 
 
 def _blob_info(container: str, properties: BlobProperties) -> BlobInfo:

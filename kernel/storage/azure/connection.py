@@ -230,3 +230,19 @@ def translate_error(exc: AzureError, action: str) -> AppError:
     elif isinstance(exc, HttpResponseError) and status in (400, 405, 411, 413, 414, 416):
         kind = InvalidValueError
     return kind(message)
+
+
+def ping_service(list_first_page: Callable[..., Any], what: str, timeout: float) -> None:
+    """Fetch the first page of a one-item service listing (containers, tables
+    or queues) with no retries and ``timeout`` for connecting and reading:
+    the cheapest request that proves the service answers and accepts the
+    credential (readiness)."""
+    with translated(f"reach {what}"):
+        pages = list_first_page(
+            results_per_page=1,
+            retry_total=0,
+            connection_timeout=timeout,
+            read_timeout=timeout,
+        ).by_page()
+        for _ in pages:
+            break

@@ -23,6 +23,7 @@ from kernel.storage.azure.connection import (
     Connection,
     CreatedNames,
     error_code,
+    ping_service,
     storage_retry,
     translated,
 )
@@ -124,6 +125,9 @@ class AzureQueueStore:
             )
             for message in messages
         ]
+
+    def ping(self, timeout: float) -> None:
+        ping_service(self._service_client().list_queues, "queue storage", timeout)
 
     def delete(self, queue: str, message: QueueMessage) -> None:
         from azure.core.exceptions import HttpResponseError

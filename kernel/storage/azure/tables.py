@@ -24,6 +24,7 @@ from kernel.storage.azure.connection import (
     ClientOptions,
     Connection,
     CreatedNames,
+    ping_service,
     translated,
 )
 
@@ -179,6 +180,9 @@ class AzureTableStore:
         with translated(f"delete row from table {table}"):
             # The SDK treats a missing row (or table) as deleted already.
             client.delete_entity(partition_key, row_key)
+
+    def ping(self, timeout: float) -> None:
+        ping_service(self._service_client().list_tables, "table storage", timeout)
 
 
 def _int_literal(value: int) -> str:

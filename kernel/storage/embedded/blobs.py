@@ -37,6 +37,9 @@ class EmbeddedBlobStore:
     def close(self) -> None:
         self._db.close()
 
+    def ping(self, timeout: float) -> None:
+        self._db.ping()
+
     def put(
         self,
         container: str,

@@ -117,6 +117,11 @@ class Database:
         with self._lock, sqlite_errors():
             yield self._connect()
 
+    def ping(self) -> None:
+        """Answer a trivial query: the file opens and reads (readiness)."""
+        with self.reading() as connection:
+            connection.execute("SELECT 1").fetchone()
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None and self._pid == os.getpid():

@@ -34,6 +34,9 @@ class EmbeddedQueueStore:
     def close(self) -> None:
         self._db.close()
 
+    def ping(self, timeout: float) -> None:
+        self._db.ping()
+
     def send(self, queue: str, content: str, *, visibility_timeout: int = 0) -> None:
         check_queue_name(queue)
         check_message(content)

@@ -31,6 +31,9 @@ class EmbeddedTableStore:
     def close(self) -> None:
         self._db.close()
 
+    def ping(self, timeout: float) -> None:
+        self._db.ping()
+
     def insert(self, table: str, row: Mapping[str, Any]) -> str:
         key = _table_key(table)
         partition_key, row_key, properties = normalize_row(row)
