@@ -132,6 +132,22 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
+@description('Language enrichment with Azure AI Language (people, organisations, places, PII, language, key phrases). false: offline providers only, and no Language resource.')
+param enableLanguageEnrichment bool = true
+
+@description('Azure AI Language pricing tier: S (pay per 1,000 text records) or F0 (free tier, one per subscription).')
+@allowed([
+  'S'
+  'F0'
+])
+param languageSku string = 'S'
+
+@description('Abstractive summaries: endpoint of an Azure OpenAI resource (https://NAME.openai.azure.com) or an OpenAI-compatible /v1 base URL. Empty: extractive summaries. The app identity needs Cognitive Services OpenAI User on that resource.')
+param summaryEndpoint string = ''
+
+@description('Chat deployment (or model) name for abstractive summaries; used when summaryEndpoint is set.')
+param summaryModel string = ''
+
 @description('Disaster recovery: the name of an existing (failed-over) data account to use instead of creating one. Empty: create the account. The host account is always created.')
 param existingStorageAccountName string = ''
 
@@ -181,6 +197,7 @@ var names = {
   actionGroup: 'ag-${resourceToken}'
   logicApp: 'logic-${resourceToken}'
   budget: 'budget-${resourceToken}'
+  language: 'lang-${resourceToken}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -336,6 +353,18 @@ module roles 'modules/roles.bicep' = {
   ]
 }
 
+module language 'modules/language.bicep' = if (enableLanguageEnrichment) {
+  name: 'language'
+  scope: rg
+  params: {
+    name: names.language
+    location: location
+    tags: tags
+    sku: languageSku
+    appPrincipalId: appIdentity.outputs.principalId
+  }
+}
+
 module hosting 'modules/hosting.bicep' = {
   name: 'hosting'
   scope: rg
@@ -362,6 +391,9 @@ module hosting 'modules/hosting.bicep' = {
     httpAlwaysReadyInstances: httpAlwaysReadyInstances
     processorAlwaysReadyInstances: processorAlwaysReadyInstances
     zoneRedundant: zoneRedundant
+    languageEndpoint: enableLanguageEnrichment ? language.outputs.endpoint : ''
+    summaryEndpoint: summaryEndpoint
+    summaryModel: summaryModel
   }
   // The host starts as soon as the site exists: grant both identities their
   // storage access first, or the first start fails and backs off.
@@ -372,6 +404,7 @@ module hosting 'modules/hosting.bicep' = {
     storageRoles
     roles
     workflow
+    language
   ]
 }
 
@@ -412,3 +445,4 @@ output EVENTGRID_TOPIC_NAME string = names.topic
 output EVENTGRID_TOPIC_ENDPOINT string = events.outputs.topicEndpoint
 output EVENTGRID_SYSTEM_TOPIC_NAME string = useExistingStorage ? '' : names.systemTopic
 output LOGIC_APP_NAME string = names.logicApp
+output LANGUAGE_ENDPOINT string = enableLanguageEnrichment ? language.outputs.endpoint : ''

@@ -2,7 +2,7 @@
 
 A name is only ever displayed and returned, never used for a path or a blob
 name, but it is shown to people: characters that make one name look like
-another (bidirectional overrides turning ``invoice‮fdp.exe`` into
+another (bidirectional overrides turning ``invoice<U+202E>fdp.exe`` into
 ``invoiceexe.pdf``, invisible zero-width characters, line and paragraph
 separators) are removed, and names Windows reserves for devices get a prefix
 so a downloaded copy can be saved.

@@ -8,7 +8,8 @@ The steps, each safe to repeat:
    by then the document is finished (and the repeat is a no-op) or the lease
    has expired (its holder died) and the repeat takes over.
 2. **Work.** Read the bytes, reuse a cached result for identical bytes or run
-   the pipeline, store the result JSON.
+   the pipeline (in a worker) and the cloud enrichment (here, in the host:
+   :mod:`processing.enrichment`), store the result JSON.
 3. **Finish.** Record the terminal status, then publish the completion event
    with a deterministic id and flag it published (an outbox: a crash between
    the two republishes the same event id on the next delivery).
@@ -36,10 +37,12 @@ from kernel.leases import Lease, claim
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore, BlobTooLargeError
 from kernel.tracecontext import child_traceparent
+from processing.enrichment.ports import Enrichment
 from processing.errors import AttemptsExhaustedError, SourceMissingError
 from processing.events import BlobCreated, DocumentUploaded, completion_event
 from processing.extraction.errors import DocumentError, TooLargeError
 from processing.extraction.limits import Limits
+from processing.extraction.options import AnalysisOptions
 from processing.extraction.result import ProcessingResult
 from processing.filenames import sanitize_filename
 from processing.records import (
@@ -56,11 +59,13 @@ log = logging.getLogger(__name__)
 Extract = Callable[[bytes, str | None, Limits], ProcessingResult]
 
 
-def extract_in_process(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+def extract_in_process(
+    data: bytes, filename: str | None, limits: Limits, *, options: AnalysisOptions | None = None
+) -> ProcessingResult:
     """The pipeline in this process (trusted input, or isolation turned off)."""
     from processing.extraction import pipeline  # deferred: parsers load on first use
 
-    return pipeline.run_pipeline(data, filename, limits=limits)
+    return pipeline.run_pipeline(data, filename, limits=limits, options=options)
 
 
 class DocumentProcessor:
@@ -77,6 +82,7 @@ class DocumentProcessor:
         lease: timedelta,
         max_attempts: int = 5,
         extract: Extract = extract_in_process,
+        enrichment: Enrichment | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self._blobs = blobs
@@ -89,6 +95,7 @@ class DocumentProcessor:
         self._lease = Lease(lease)
         self._max_attempts = max_attempts
         self._extract = extract
+        self._enrichment = enrichment
         self._clock = clock
 
     def handle(self, event: InboundEvent) -> DocumentRecord | None:
@@ -222,7 +229,11 @@ class DocumentProcessor:
         sha256 = hashlib.sha256(data).hexdigest()
         result = self._reuse_cached(sha256, record.filename)
         if result is None:
-            result = self._extract(data, record.filename, self._limits).to_dict()
+            extracted = self._extract(data, record.filename, self._limits)
+            if self._enrichment is not None:
+                # Never raises for a provider's failure: that is a warning on the result.
+                extracted = self._enrichment.enrich(extracted)
+            result = extracted.to_dict()
             cached = False
         else:
             cached = True

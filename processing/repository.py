@@ -7,8 +7,10 @@ Layout of the documents table:
   first and listing is a single ordered range query.
 - ``PartitionKey="blob"``, ``RowKey=<hash of container/name@etag>``: which
   document a dropped blob version became (the idempotency claim for BlobCreated).
-- ``PartitionKey="cache"``, ``RowKey=<sha256>-<pipeline version>``: where the
-  result for identical bytes is stored (the content cache).
+- ``PartitionKey="cache"``, ``RowKey=<sha256>-<pipeline version>[-<variant>]``:
+  where the result for identical bytes is stored (the content cache); the
+  variant is the enrichment settings' fingerprint when cloud providers or
+  spaCy are configured, so changing them never serves a stale result.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ CACHE_PARTITION = "cache"
 class DocumentRepository:
     """Reads and writes document records with optimistic concurrency."""
 
-    def __init__(self, tables: TableStore, table: str) -> None:
+    def __init__(self, tables: TableStore, table: str, *, cache_variant: str = "") -> None:
         self._tables = tables
         self._table = table
+        self._cache_variant = cache_variant
 
     def add(self, record: DocumentRecord) -> DocumentRecord:
         etag = self._tables.insert(self._table, record.to_row())
@@ -87,7 +90,9 @@ class DocumentRepository:
     def cached_result(self, sha256: str) -> str | None:
         """The result blob of an earlier document with the same bytes, if any."""
         try:
-            row = self._tables.get(self._table, CACHE_PARTITION, _cache_key(sha256))
+            row = self._tables.get(
+                self._table, CACHE_PARTITION, _cache_key(sha256, self._cache_variant)
+            )
         except NotFoundError:
             return None
         return str(row["result_blob"])
@@ -97,11 +102,12 @@ class DocumentRepository:
             self._table,
             {
                 "PartitionKey": CACHE_PARTITION,
-                "RowKey": _cache_key(sha256),
+                "RowKey": _cache_key(sha256, self._cache_variant),
                 "result_blob": result_blob,
             },
         )
 
 
-def _cache_key(sha256: str) -> str:
-    return f"{sha256}-{PIPELINE_VERSION}"
+def _cache_key(sha256: str, variant: str = "") -> str:
+    key = f"{sha256}-{PIPELINE_VERSION}"
+    return f"{key}-{variant}" if variant else key

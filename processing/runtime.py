@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 
 from kernel.platform import Platform, platform
+from processing.enrichment.ports import Enrichment
+from processing.enrichment.settings import SummaryProvider
 from processing.processor import DocumentProcessor, Extract, extract_in_process
 from processing.reconciler import Reconciler
 from processing.repository import DocumentRepository
@@ -37,10 +39,18 @@ class Services:
 
 
 def build_services(
-    settings: ProcessingSettings, shared: Platform, *, extract: Extract | None = None
+    settings: ProcessingSettings,
+    shared: Platform,
+    *,
+    extract: Extract | None = None,
+    enrichment: Enrichment | None = None,
 ) -> Services:
     stores, clock = shared.stores, shared.clock
-    documents = DocumentRepository(stores.tables, settings.documents_table)
+    enrichment = enrichment or create_enrichment(settings, shared)
+    variant = ""
+    if enrichment is not None or settings.enrichment.spacy_model:
+        variant = settings.enrichment.fingerprint()
+    documents = DocumentRepository(stores.tables, settings.documents_table, cache_variant=variant)
     processor = DocumentProcessor(
         blobs=stores.blobs,
         documents=documents,
@@ -52,6 +62,7 @@ def build_services(
         lease=timedelta(seconds=settings.lease_seconds),
         max_attempts=settings.max_attempts,
         extract=extract or create_extractor(settings),
+        enrichment=enrichment,
         clock=clock,
     )
     return Services(
@@ -80,11 +91,50 @@ def build_services(
 
 def create_extractor(settings: ProcessingSettings) -> Extract:
     """The pipeline in isolated worker processes, or in-process when isolation is off."""
+    options = settings.analysis
     if not settings.isolation:
-        return extract_in_process
+        return partial(extract_in_process, options=options)
     from processing.extraction.isolation import IsolatedPipeline
 
-    return IsolatedPipeline(settings.isolation_limits)
+    return IsolatedPipeline(settings.isolation_limits, options)
+
+
+def create_enrichment(settings: ProcessingSettings, shared: Platform) -> Enrichment | None:
+    """The cloud providers the settings name, on the platform's one credential; ``None``
+    when none is configured. Builds no SDK client: adapters connect on first use."""
+    config = settings.enrichment
+    if not config.cloud_enabled:
+        return None
+    from processing.enrichment.service import CloudEnrichment
+
+    language = None
+    if config.language_endpoint is not None:
+        from processing.enrichment.azure_language import AzureLanguageService
+
+        language = AzureLanguageService(
+            config.language_endpoint,
+            key=config.language_key,
+            credential=None if config.language_key else shared.credential,
+            pii_categories=config.pii_categories,
+        )
+    summarizer = None
+    if config.summary_provider is SummaryProvider.AZURE_OPENAI:
+        from processing.enrichment.openai_summary import OpenAISummarizer
+
+        assert config.summary_endpoint is not None and config.summary_model is not None
+        summarizer = OpenAISummarizer(
+            config.summary_endpoint,
+            config.summary_model,
+            api_key=config.summary_api_key,
+            credential=None if config.summary_api_key else shared.credential,
+        )
+    return CloudEnrichment(
+        config,
+        language=language,
+        summarizer=summarizer,
+        max_entities=settings.limits.max_entities,
+        max_analysis_chars=settings.limits.max_analysis_chars,
+    )
 
 
 @cache

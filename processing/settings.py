@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from kernel.env import Env, as_env
+from processing.enrichment import settings as enrichment_settings
+from processing.enrichment.settings import EnrichmentSettings
 from processing.extraction.limits import MIB, IsolationLimits, Limits
+from processing.extraction.options import AnalysisOptions
 
 UPLOADS_CONTAINER = "UPLOADS_CONTAINER"
 INBOX_CONTAINER = "INBOX_CONTAINER"
@@ -64,6 +67,8 @@ OPTIONAL = frozenset(
         PROCESSING_MEMORY_MB,
         PROCESSING_CPU_SECONDS,
     }
+    # Enrichment (processing/enrichment/settings.py): every one has a default.
+    | enrichment_settings.OPTIONAL
 )
 
 
@@ -80,6 +85,12 @@ class ProcessingSettings:
     #: Parse in resource-limited worker processes (off only for trusted input).
     isolation: bool = True
     isolation_limits: IsolationLimits = field(default_factory=IsolationLimits)
+    enrichment: EnrichmentSettings = field(default_factory=EnrichmentSettings)
+
+    @property
+    def analysis(self) -> AnalysisOptions:
+        """What the pipeline's offline providers do (run inside the worker)."""
+        return AnalysisOptions(spacy_model=self.enrichment.spacy_model)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -108,6 +119,7 @@ class ProcessingSettings:
                 ),
                 workers=env.positive_int(PROCESSING_WORKERS, defaults.isolation_limits.workers),
             ),
+            enrichment=EnrichmentSettings.from_env(env),
         )
 
 

@@ -100,14 +100,36 @@ class _Part:
 
 
 def _decode_multipart(content_type: str, body: bytes, *, max_bytes: int) -> Upload:
-    from python_multipart import MultipartParser
-    from python_multipart.exceptions import MultipartParseError
     from python_multipart.multipart import parse_options_header
 
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
         raise MalformedUploadError("multipart/form-data without a boundary")
+    files = []
+    for part in _parse_parts(boundary, body):
+        disposition = part.headers.get(b"content-disposition", b"").decode("latin-1")
+        _, disposition_options = parse_options_header(disposition)
+        if disposition_options.get(b"name") == b"file":
+            files.append((part, disposition))
+    if not files:
+        raise MalformedUploadError("multipart/form-data upload without a 'file' field")
+    if len(files) > 1:
+        raise MalformedUploadError("a multipart/form-data upload carries one 'file' field")
+    part, disposition = files[0]
+    filename = _disposition_filename(disposition)
+    if not filename:
+        raise MalformedUploadError("the 'file' field of the upload has no filename")
+    data = part.data(body)
+    if len(data) > max_bytes:
+        raise _too_large(max_bytes)
+    return Upload(data=data, filename=filename)
+
+
+def _parse_parts(boundary: bytes, body: bytes) -> list[_Part]:
+    """Every part of a whole multipart body; a body cut short or malformed is refused."""
+    from python_multipart import MultipartParser
+    from python_multipart.exceptions import MultipartParseError
 
     parts: list[_Part] = []
     header_name = bytearray()
@@ -165,21 +187,4 @@ def _decode_multipart(content_type: str, body: bytes, *, max_bytes: int) -> Uplo
             "the multipart/form-data body ends before its closing boundary: the upload is"
             " incomplete"
         )
-    files = []
-    for part in parts:
-        disposition = part.headers.get(b"content-disposition", b"").decode("latin-1")
-        _, disposition_options = parse_options_header(disposition)
-        if disposition_options.get(b"name") == b"file":
-            files.append((part, disposition))
-    if not files:
-        raise MalformedUploadError("multipart/form-data upload without a 'file' field")
-    if len(files) > 1:
-        raise MalformedUploadError("a multipart/form-data upload carries one 'file' field")
-    part, disposition = files[0]
-    filename = _disposition_filename(disposition)
-    if not filename:
-        raise MalformedUploadError("the 'file' field of the upload has no filename")
-    data = part.data(body)
-    if len(data) > max_bytes:
-        raise _too_large(max_bytes)
-    return Upload(data=data, filename=filename)
+    return parts

@@ -44,6 +44,17 @@ param httpAlwaysReadyInstances int
 param processorAlwaysReadyInstances int
 param zoneRedundant bool
 
+@description('Azure AI Language endpoint; empty: language enrichment off.')
+param languageEndpoint string
+
+@description('Azure OpenAI (or OpenAI-compatible) endpoint for abstractive summaries; empty: extractive.')
+param summaryEndpoint string
+
+param summaryModel string
+
+// Single-line, parenthesised ternary (pycep-parser).
+var summaryProvider = empty(summaryEndpoint) ? 'extractive' : 'azure-openai'
+
 resource hostIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: hostIdentityName
 }
@@ -233,6 +244,23 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'WEBHOOK_DELIVERIES_TABLE'
           value: storageNames.webhookDeliveriesTable
+        }
+        // Enrichment: endpoints only; the identity signs in (no keys).
+        {
+          name: 'LANGUAGE_ENDPOINT'
+          value: languageEndpoint
+        }
+        {
+          name: 'SUMMARY_PROVIDER'
+          value: summaryProvider
+        }
+        {
+          name: 'SUMMARY_ENDPOINT'
+          value: summaryEndpoint
+        }
+        {
+          name: 'SUMMARY_MODEL'
+          value: summaryModel
         }
         // Read at deployment, never output: the URL carries the trigger's SAS.
         {

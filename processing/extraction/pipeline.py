@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from processing.extraction.analysis.entities import recognize_entities
+from processing.extraction.analysis.entities import merge_entities, recognize_entities
 from processing.extraction.analysis.keywords import extract_keywords
+from processing.extraction.analysis.language import detect_language
 from processing.extraction.analysis.summary import summarize
 from processing.extraction.detect import detect_type
 from processing.extraction.errors import (
@@ -30,10 +31,12 @@ from processing.extraction.extractors.docx import extract_docx
 from processing.extraction.extractors.pdf import extract_pdf
 from processing.extraction.extractors.text import extract_text
 from processing.extraction.limits import Deadline, Limits
+from processing.extraction.options import AnalysisOptions
 from processing.extraction.result import (
     DocumentInfo,
     DocumentMetadata,
     DocumentType,
+    Entity,
     Extraction,
     ProcessingResult,
     ProcessingWarning,
@@ -58,15 +61,16 @@ def run_pipeline(
     filename: str | None = None,
     *,
     limits: Limits | None = None,
+    options: AnalysisOptions | None = None,
 ) -> ProcessingResult:
-    """Extract text, metadata, entities, keywords and a summary from ``data``.
+    """Extract text, metadata, language, entities, keywords and a summary from ``data``.
 
     Raises a :class:`DocumentError` with a stable ``code`` when the document
     cannot be processed; no other exception escapes.
     """
     limits = limits or Limits()
     try:
-        return _process(data, filename, limits)
+        return _process(data, filename, limits, options or AnalysisOptions())
     except DocumentError:
         raise
     except MemoryError as exc:
@@ -84,7 +88,9 @@ def run_pipeline(
         raise CorruptDocumentError("the document could not be parsed") from exc
 
 
-def _process(data: bytes, filename: str | None, limits: Limits) -> ProcessingResult:
+def _process(
+    data: bytes, filename: str | None, limits: Limits, options: AnalysisOptions
+) -> ProcessingResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     deadline = Deadline(limits.timeout_seconds)
@@ -121,8 +127,15 @@ def _process(data: bytes, filename: str | None, limits: Limits) -> ProcessingRes
                 f"of {len(text)} characters",
             )
         )
+    language = None
+    if options.detect_language:
+        with _timed(timings, "language"):
+            language = detect_language(analysed)
     with _timed(timings, "entities"):
         entities = recognize_entities(analysed, max_entities=limits.max_entities)
+    if options.spacy_model:
+        with _timed(timings, "spacy"):
+            entities = _with_spacy(analysed, entities, options.spacy_model, limits, warnings)
     if len(entities) >= limits.max_entities:
         warnings.append(
             ProcessingWarning(
@@ -145,7 +158,7 @@ def _process(data: bytes, filename: str | None, limits: Limits) -> ProcessingRes
             size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
         ),
-        metadata=_with_word_count(metadata, text),
+        metadata=_with_language(_with_word_count(metadata, text), language),
         text=text,
         pages=extraction.pages,
         headings=extraction.headings,
@@ -155,6 +168,38 @@ def _process(data: bytes, filename: str | None, limits: Limits) -> ProcessingRes
         warnings=tuple(warnings),
         timings_ms=timings,
     )
+
+
+def _with_spacy(
+    text: str,
+    entities: tuple[Entity, ...],
+    model: str,
+    limits: Limits,
+    warnings: list[ProcessingWarning],
+) -> tuple[Entity, ...]:
+    """The pattern entities merged with the named entities of the spaCy pipeline ``model``;
+    a missing spaCy or pipeline leaves them as they are, with a warning."""
+    from processing.extraction.analysis.spacy_ner import (
+        SpacyRecognizer,
+        SpacyUnavailableError,
+        load_pipeline,
+    )
+
+    try:
+        recognizer = SpacyRecognizer(load_pipeline(model))
+    except SpacyUnavailableError as exc:
+        log.warning("spacy.unavailable", extra={"error_type": type(exc.__cause__).__name__})
+        warnings.append(ProcessingWarning("spacy_unavailable", str(exc)))
+        return entities
+    return merge_entities(entities, recognizer.recognize(text), max_entities=limits.max_entities)
+
+
+def _with_language(
+    metadata: DocumentMetadata, language: tuple[str, float] | None
+) -> DocumentMetadata:
+    if language is None:
+        return metadata
+    return dataclasses.replace(metadata, language=language[0], language_confidence=language[1])
 
 
 def _with_word_count(metadata: DocumentMetadata, text: str) -> DocumentMetadata:

@@ -17,11 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 #: Version of the result's JSON shape (``processing/extraction/schema/result.schema.json``).
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Bumped whenever extraction or analysis output may change for the same bytes;
 #: part of the content-cache key so a new pipeline never serves stale results.
-PIPELINE_VERSION = "1.0.0"
+PIPELINE_VERSION = "1.1.0"
 
 
 class DocumentType(StrEnum):
@@ -63,13 +63,22 @@ class Heading:
 
 @dataclass(frozen=True, slots=True)
 class Entity:
-    """A recognised entity; ``value`` is its normalised form."""
+    """A recognised entity and its span ``[start, end)`` in the text.
+
+    ``value`` is its normalised form where the provider normalises (patterns do:
+    E.164 phones, ISO dates...), else the text itself. ``subtype`` and
+    ``confidence`` are given where the provider knows them; ``source`` names the
+    provider (``pattern``, ``spacy``, ``azure-language``).
+    """
 
     type: str
     text: str
     value: str
     start: int
     end: int
+    subtype: str | None = None
+    confidence: float | None = None
+    source: str = "pattern"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,7 @@ class Keyword:
 
     text: str
     score: float
+    source: str = "yake"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +101,13 @@ class SummarySentence:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """The summary: ``sentences`` are the extractive choice with their spans; ``text`` is
+    those sentences joined, or an abstractive rewrite when ``source`` is not
+    ``extractive`` (``azure-openai``, ``azure-language``)."""
+
     text: str
     sentences: tuple[SummarySentence, ...] = ()
+    source: str = "extractive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +135,9 @@ class DocumentMetadata:
     page_count: int | None = None
     word_count: int = 0
     encoding: str | None = None
+    #: ISO 639-1 code of the document's main language, and how sure the detector is (0..1).
     language: str | None = None
+    language_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +178,9 @@ class ProcessingResult:
     summary: Summary = field(default_factory=lambda: Summary(text=""))
     warnings: tuple[ProcessingWarning, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: ``text`` with every PII span masked character for character (``PII_REDACTION``),
+    #: so offsets into ``text`` index it too; ``None`` when redaction is off or incomplete.
+    redacted_text: str | None = None
     schema_version: str = SCHEMA_VERSION
     pipeline_version: str = PIPELINE_VERSION
 

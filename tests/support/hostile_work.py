@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from processing.extraction.limits import Limits
+from processing.extraction.options import AnalysisOptions
 from processing.extraction.pipeline import run_pipeline
 
 
-def misbehave(data: bytes, filename: str | None, *, limits: Limits) -> Any:
+def misbehave(
+    data: bytes, filename: str | None, *, limits: Limits, options: AnalysisOptions | None = None
+) -> Any:
     """Behave like a parser bug chosen by the document's first line, else process it."""
     command = data.split(b"\n", 1)[0]
     if command == b"HANG":  # an infinite loop that never checks the deadline
@@ -30,10 +33,12 @@ def misbehave(data: bytes, filename: str | None, *, limits: Limits) -> Any:
             hoard.append(bytearray(64 * 1024 * 1024))
     if command == b"CRASH":  # a segfault in a C extension
         os.kill(os.getpid(), signal.SIGSEGV)
-    return run_pipeline(data, filename, limits=limits)
+    return run_pipeline(data, filename, limits=limits, options=options)
 
 
-def compromised(data: bytes, filename: str | None, *, limits: Limits) -> Any:
+def compromised(
+    data: bytes, filename: str | None, *, limits: Limits, options: AnalysisOptions | None = None
+) -> Any:
     """A parser taken over by its document, doing what an attacker would.
 
     ``SNOOP``: look for secrets (its environment, every readable
@@ -44,10 +49,10 @@ def compromised(data: bytes, filename: str | None, *, limits: Limits) -> Any:
     """
     command = data.split(b"\n", 1)[0]
     if command == b"SNOOP":
-        return run_pipeline(_snoop(filename).encode(), "report.txt", limits=limits)
+        return run_pipeline(_snoop(filename).encode(), "report.txt", limits=limits, options=options)
     if command == b"PICKLE":
         _answer_with_pickle(str(filename))
-    return misbehave(data, filename, limits=limits)
+    return misbehave(data, filename, limits=limits, options=options)
 
 
 def _snoop(host_pid: str | None) -> str:

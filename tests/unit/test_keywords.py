@@ -140,24 +140,36 @@ def test_stopword_lists_load_silently(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_yake_reads_a_bounded_sample_of_long_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    """However long the text, YAKE sees at most about SAMPLE_CHARS characters."""
-    import yake
+    """However long the text, YAKE's scoring sees at most about SAMPLE_CHARS characters."""
+    seen: list[list[str]] = []
+    original = keywords_module._score_phrases
 
-    seen: list[str] = []
-    original = yake.KeywordExtractor.extract_keywords
+    def spy(sentences: list[str], stopwords: frozenset[str], *, top: int) -> object:
+        seen.append(sentences)
+        return original(sentences, stopwords, top=top)
 
-    def spy(self: object, text: str) -> object:
-        seen.append(text)
-        return original(self, text)
-
-    monkeypatch.setattr(yake.KeywordExtractor, "extract_keywords", spy)
+    monkeypatch.setattr(keywords_module, "_score_phrases", spy)
     paragraph = SOLAR + "\n\n"
     text = paragraph * (40 * SAMPLE_CHARS // len(paragraph))
     keywords = extract_keywords(text)
-    [sample] = seen
+    [sentences] = seen
+    sample = "\n".join(sentences)
     assert len(text) > 30 * SAMPLE_CHARS
     assert len(sample) <= SAMPLE_CHARS
     assert keywords
+
+
+def test_scoring_matches_the_yake_package_on_prose() -> None:
+    """The reimplemented scoring ranks the same phrases, with the same scores, as
+    yake.KeywordExtractor on the same sentences and stopwords."""
+    yake = pytest.importorskip("yake")
+    sentences = keywords_module._sample(SOLAR).split("\n")
+    stopwords = keywords_module._stopwords("en")
+    ours = keywords_module._score_phrases(sentences, stopwords, top=20)
+    extractor = yake.KeywordExtractor(lan="en", n=3, top=20, stopwords=set(stopwords))
+    theirs = extractor.extract_keywords("\n".join(sentences))
+    assert [text for text, _ in ours] == [text for text, _ in theirs]
+    assert [round(score, 9) for _, score in ours] == [round(score, 9) for _, score in theirs]
 
 
 def test_sample_covers_the_whole_text_evenly() -> None:

@@ -34,29 +34,18 @@ language detection.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import json
-import logging
 import math
 import re
-import shutil
-import ssl
-import sys
-import tempfile
-import threading
 import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-log = logging.getLogger(__name__)
+from tools.standins.server import LOOPBACK, FaultQueue, StandIn, StandInHandler, redact
 
 API_VERSION = "2023-04-01"
 PATH = "/language/:analyze-text"
@@ -119,13 +108,6 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None when the body was not JSON
     status: int
     received_at: float  # time.monotonic(), to check the client's retry spacing
-
-
-@dataclass(slots=True)
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: int | None
 
 
 class ApiError(Exception):
@@ -208,69 +190,7 @@ def _non_overlapping(matches: Iterable[_Match]) -> list[_Match]:
     return chosen
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's requests session expects
-    server: _Server
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("language stand-in: %s", format % args)
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        parts = urlsplit(self.path)
-        query = parse_qs(parts.query)
-        body: Any = None
-        with contextlib.suppress(ValueError):  # recorded as None; answered as a format error
-            body = json.loads(raw) if raw else None
-        standin = self.server.standin
-        lowered = {name.lower(): value for name, value in self.headers.items()}
-        status, payload, extra = standin._respond(
-            self.command, parts.path, query=query, headers=lowered, raw=raw, body=body
-        )
-        headers = {
-            name: "<redacted>" if name.lower() in _SECRET_HEADERS else value
-            for name, value in self.headers.items()
-        }
-        # Recorded before replying, so a test that has its answer also finds the request.
-        at = time.monotonic()
-        standin._record(RecordedRequest(self.command, parts.path, query, headers, body, status, at))
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("apim-request-id", str(uuid.uuid4()))
-        if status >= 400:
-            self.send_header("x-ms-error-code", str(payload["error"]["code"]))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: LanguageStandIn, context: ssl.SSLContext | None) -> None:
-        self.standin = standin
-        self.context = context
-        super().__init__((standin.host, 0), _Handler)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The TLS handshake runs here, in the connection's own thread, not in accept().
-        if self.context is not None:
-            request = self.context.wrap_socket(request, server_side=True)
-        super().finish_request(request, client_address)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that rejects the certificate or hangs up is not a stand-in failure.
-        log.debug("language stand-in: %s: %r", client_address, sys.exc_info()[1])
-
-
-class LanguageStandIn:
+class LanguageStandIn(StandIn[RecordedRequest]):
     """The stand-in server; ``start()``/``stop()`` or use it as a context manager."""
 
     def __init__(
@@ -283,11 +203,11 @@ class LanguageStandIn:
         stop_words: Mapping[str, tuple[str, str]] | None = None,
         supported_languages: Iterable[str] = ("en", "de", "fr", "es"),
         model_version: str = MODEL_VERSION,
-        host: str = "127.0.0.1",
+        host: str = LOOPBACK,
     ) -> None:
+        super().__init__(_Handler, name="language", tls=tls, host=host)
         self.key = key
         self.token_check = token_check
-        self.tls = tls
         self.gazetteer: Gazetteer = dict(DEFAULT_GAZETTEER if gazetteer is None else gazetteer)
         words = DEFAULT_STOP_WORDS if stop_words is None else stop_words
         self.stop_words = {
@@ -295,61 +215,12 @@ class LanguageStandIn:
         }
         self.supported_languages = frozenset(supported_languages)
         self.model_version = model_version
-        self.host = host
-        self.requests: list[RecordedRequest] = []
-        self._faults: list[_Fault] = []
-        self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._tmp: Path | None = None
-        self.ca_path: str | None = None
-
-    # -- lifecycle --------------------------------------------------------------------------
+        self._faults = FaultQueue(_FAULT_BODIES)
 
     @property
-    def endpoint(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        scheme = "https" if self.tls else "http"
-        return f"{scheme}://{self.host}:{self._server.server_address[1]}"
-
-    def start(self) -> LanguageStandIn:
-        context = None
-        if self.tls:
-            self._tmp = Path(tempfile.mkdtemp(prefix="language-standin-"))
-            cert, key = _self_signed(self._tmp)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            self.ca_path = str(cert)
-        self._server = _Server(self, context)
-        # A short poll interval keeps stop() (and so each test's teardown) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="language-standin", daemon=True
-        )
-        self._thread.start()
-        log.info("language stand-in listening on %s", self.endpoint)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-        self._server = self._thread = self._tmp = None
-
-    def __enter__(self) -> LanguageStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def ca_path(self) -> str | None:
+        """The certificate's PEM file while serving TLS, for ``connection_verify``."""
+        return None if self._ca_file is None else str(self._ca_file)
 
     # -- test controls ----------------------------------------------------------------------
 
@@ -359,30 +230,12 @@ class LanguageStandIn:
         azure-core retries a POST on 429 only when ``Retry-After`` is present, and on
         500/503 either way; ``retry_after=None`` sends no header.
         """
-        if status not in _FAULT_BODIES:
-            raise ValueError(f"fault status {status} is not one of {sorted(_FAULT_BODIES)}")
-        with self._lock:
-            self._faults.append(_Fault(status, count, retry_after))
+        self._faults.add(status, count, retry_after)
 
     def clear(self) -> None:
         """Forget recorded requests and pending faults."""
-        with self._lock:
-            self.requests.clear()
-            self._faults.clear()
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def _next_fault(self) -> _Fault | None:
-        with self._lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.pop(0)
-            return fault
+        self.clear_requests()
+        self._faults.clear()
 
     # -- protocol ---------------------------------------------------------------------------
 
@@ -400,7 +253,7 @@ class LanguageStandIn:
             return 404, {"error": {"code": "404", "message": "Resource not found"}}, {}
         if not self._authorized(headers):
             return 401, {"error": {"code": "401", "message": _ACCESS_DENIED}}, {}
-        fault = self._next_fault()
+        fault = self._faults.take()
         if fault is not None:
             code, message = _FAULT_BODIES[fault.status]
             extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
@@ -620,62 +473,28 @@ def _entity(text: str, match: _Match, index_type: str) -> dict[str, Any]:
     return entity
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A self-signed CA-flagged certificate for 127.0.0.1 and localhost, as PEM files."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "language stand-in")])
-    now = datetime.datetime.now(datetime.UTC)
-    public = key.public_key()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
+class _Handler(StandInHandler[LanguageStandIn]):
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        query = parse_qs(parts.query)
+        body: Any = None
+        with contextlib.suppress(ValueError):  # recorded as None; answered as a format error
+            body = json.loads(raw) if raw else None
+        standin = self.server.standin
+        lowered = {name.lower(): value for name, value in self.headers.items()}
+        status, payload, extra = standin._respond(
+            self.command, parts.path, query=query, headers=lowered, raw=raw, body=body
         )
-        # CA:TRUE so the same file serves as the client's trust anchor (connection_verify).
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
+        headers = redact(dict(self.headers.items()), _SECRET_HEADERS)
+        # Recorded before replying, so a test that has its answer also finds the request.
+        at = time.monotonic()
+        standin._record(RecordedRequest(self.command, parts.path, query, headers, body, status, at))
+        sent = {
+            "Content-Type": "application/json; charset=utf-8",
+            "apim-request-id": str(uuid.uuid4()),
+        }
+        if status >= 400:
+            sent["x-ms-error-code"] = str(payload["error"]["code"])
+        self.reply(status, json.dumps(payload).encode(), {**sent, **extra})

@@ -52,29 +52,22 @@ lower than with a real tokenizer; tests must not rely on exact counts.
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
-import ipaddress
 import json
 import logging
 import math
 import re
-import shutil
-import ssl
 import struct
-import tempfile
-import threading
 import time
 import uuid
 from array import array
-from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+from tools.standins.server import FaultQueue, StandIn, StandInHandler, redact
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +79,7 @@ MAX_INPUTS = 2048
 MAX_INPUT_TOKENS = 8192
 MAX_REQUEST_TOKENS = 300_000
 FAULT_STATUSES = (429, 500, 503)
+_SECRET_HEADERS = frozenset({"authorization", "api-key"})
 
 Flavour = Literal["openai", "azure"]
 Message = dict[str, Any]
@@ -190,7 +184,7 @@ def _azure_error(
     return ApiError(status, {"error": {"code": code, "message": message}}, headers)
 
 
-class OpenAIStandIn:
+class OpenAIStandIn(StandIn[RecordedRequest]):
     """The server; ``with OpenAIStandIn() as api:`` starts and stops it."""
 
     def __init__(
@@ -205,6 +199,7 @@ class OpenAIStandIn:
         max_input_tokens: int = MAX_INPUT_TOKENS,
         tls: bool = False,
     ) -> None:
+        super().__init__(_Handler, name="OpenAI", tls=tls)
         self.authorize: Callable[[str], bool] = authorize or bool
         self.embedding_models = dict(embedding_models)
         self.chat_models = chat_models
@@ -212,61 +207,19 @@ class OpenAIStandIn:
         self.max_inputs = max_inputs
         self.azure_max_inputs = azure_max_inputs
         self.max_input_tokens = max_input_tokens
-        self.tls = tls
-        self.ca_path: Path | None = None
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._faults: deque[tuple[int, float | None]] = deque()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._cert_dir: Path | None = None
+        self._faults = FaultQueue(FAULT_STATUSES)
 
-    # -- lifecycle ---------------------------------------------------------------
+    # -- addresses ---------------------------------------------------------------
 
-    def start(self) -> Self:
-        server = _Server(self)
-        if self.tls:
-            self._cert_dir = Path(tempfile.mkdtemp(prefix="openai-standin-"))
-            cert, key = _self_signed(self._cert_dir)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
-            self.ca_path = cert
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.05,), name="openai-standin", daemon=True
-        )
-        self._thread.start()
-        log.info("OpenAI stand-in listening on %s", self.root_url)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        if self._cert_dir is not None:
-            shutil.rmtree(self._cert_dir, ignore_errors=True)
-        self._server = self._thread = self._cert_dir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    @property
+    def ca_path(self) -> Path | None:
+        """The certificate's PEM file while serving TLS, for the client's ``verify``."""
+        return self._ca_file
 
     @property
     def root_url(self) -> str:
         """``http(s)://127.0.0.1:PORT/``; ``azure_endpoint`` for ``openai.AzureOpenAI``."""
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._server.server_address[1]}/"
+        return self.endpoint + "/"
 
     azure_endpoint = root_url
 
@@ -280,23 +233,11 @@ class OpenAIStandIn:
 
     # -- test controls ---------------------------------------------------------
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
-
     def fail_next(
         self, status: int = 429, count: int = 1, retry_after: float | None = None
     ) -> None:
         """Answer the next ``count`` authorised requests with ``status``."""
-        if status not in FAULT_STATUSES:
-            raise ValueError(f"status must be one of {FAULT_STATUSES}")
-        with self._lock:
-            self._faults.extend([(status, retry_after)] * count)
+        self._faults.add(status, count, retry_after)
 
     # -- the API ---------------------------------------------------------------
 
@@ -313,9 +254,8 @@ class OpenAIStandIn:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         query = dict(parse_qsl(split.query))
-        kept = {k: v for k, v in lowered.items() if k not in ("authorization", "api-key")}
-        with self._lock:
-            self._requests.append(RecordedRequest(method, split.path, query, kept, auth, body))
+        kept = redact(lowered, _SECRET_HEADERS, drop=True)
+        self._record(RecordedRequest(method, split.path, query, kept, auth, body))
         try:
             route = _ROUTE.fullmatch(split.path) if method == "POST" else None
             if route is None:
@@ -361,10 +301,10 @@ class OpenAIStandIn:
         raise _openai_error(401, message, code="invalid_api_key")
 
     def _take_fault(self, flavour: Flavour, op: str, query: Mapping[str, str]) -> None:
-        with self._lock:
-            if not self._faults:
-                return
-            status, retry_after = self._faults.popleft()
+        fault = self._faults.take()
+        if fault is None:
+            return
+        status, retry_after = fault.status, fault.retry_after
         headers: dict[str, str] = {}
         if retry_after is not None:
             headers["retry-after"] = str(math.ceil(retry_after))
@@ -581,10 +521,7 @@ def _truncate(text: str, limit: int | None) -> tuple[str, Literal["stop", "lengt
 # -- the HTTP server -------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
+class _Handler(StandInHandler[OpenAIStandIn]):
     def do_POST(self) -> None:
         self._answer()
 
@@ -601,58 +538,5 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("OpenAI stand-in failed on %s %s", self.command, self.path)
             error = _openai_error(500, f"stand-in error: {exc!r}", kind="server_error")
             status, body, headers = 500, error.body, {"x-should-retry": "false"}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-request-id", f"req_{uuid.uuid4().hex}")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug(format, *args)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: OpenAIStandIn) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.standin = standin
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost, and its key."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "OpenAI stand-in")])
-    now = datetime.datetime.now(datetime.UTC)
-    names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+        sent = {"Content-Type": "application/json", "x-request-id": f"req_{uuid.uuid4().hex}"}
+        self.reply(status, json.dumps(body).encode(), {**sent, **headers})

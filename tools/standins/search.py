@@ -45,28 +45,19 @@ than ``simple``, vectorizers, suggest and autocomplete.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import hmac
-import ipaddress
 import json
 import logging
 import re
-import shutil
-import socket
-import ssl
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tools.standins.search_service import MAX_BATCH_ACTIONS, SearchError, SearchService
+from tools.standins.server import FaultQueue, StandIn, StandInHandler, redact
 
 API_VERSION = "2026-04-01"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024  # "Supported maximum payload limit is 16 MB"
@@ -118,46 +109,7 @@ class _Call:
 _Response = tuple[int, Any, dict[str, str]]
 
 
-@dataclass(frozen=True)
-class _Fault:
-    status: int
-    retry_after: int | None
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: SearchStandIn) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.standin = standin
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """End kept-alive connections, so a stopped stand-in answers nothing."""
-        with self._open_lock:
-            connections = list(self._open)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that drops the connection or refuses the certificate is not
-        # a stand-in failure; keep it out of the test output.
-        _LOG.debug("search stand-in: connection from %s failed", client_address, exc_info=True)
-
-
-class SearchStandIn:
+class SearchStandIn(StandIn[RecordedRequest]):
     """The stand-in server; use as a context manager or call start()/stop().
 
     ``api_key`` is the admin key the ``api-key`` header must carry (None
@@ -176,12 +128,12 @@ class SearchStandIn:
         max_batch_actions: int = MAX_BATCH_ACTIONS,
         max_request_bytes: int = MAX_REQUEST_BYTES,
     ) -> None:
+        super().__init__(_Handler, name="search", tls=tls)
         self.api_key = api_key
         self.token_check = token_check
-        self.tls = tls
         self.api_versions = frozenset(api_versions)
         self.max_request_bytes = max_request_bytes
-        # One lock guards the indexes, the recorded requests and pending faults.
+        # Requests run in handler threads; one at a time reads or changes the indexes.
         self._lock = threading.Lock()
         self._service = SearchService(
             service_name=service_name, max_batch_actions=max_batch_actions
@@ -197,83 +149,22 @@ class SearchStandIn:
             (_SEARCH, "POST", self._search),
             (_DOCUMENT, "GET", self._get_document),
         ]
-        self._requests: list[RecordedRequest] = []
-        self._faults: list[_Fault] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._cert_dir: Path | None = None
-        self.ca_path: str | None = None
+        self._faults = FaultQueue(_FAULT_MESSAGES)
 
     # -- lifecycle
 
     @property
-    def endpoint(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the stand-in is not started")
-        scheme = "https" if self.tls else "http"
-        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
+    def ca_path(self) -> str | None:
+        """The certificate's PEM file while serving TLS, for ``connection_verify``."""
+        return None if self._ca_file is None else str(self._ca_file)
 
-    def start(self) -> SearchStandIn:
-        if self._server is not None:
-            return self
-        server = _Server(self)
-        if self.tls:
-            self._cert_dir = Path(tempfile.mkdtemp(prefix="search-standin-"))
-            cert, key = _self_signed_certificate(self._cert_dir)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            # The handshake runs in the request thread, not the accept loop.
-            server.socket = context.wrap_socket(
-                server.socket, server_side=True, do_handshake_on_connect=False
-            )
-            self.ca_path = str(cert)
-        self._server = server
+    def start(self) -> Self:
+        super().start()
+        # The @odata.context links in index answers name the service by its URL.
         self._service.endpoint = self.endpoint
-        # A short poll interval keeps stop() quick.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="search-standin"
-        )
-        self._thread.daemon = True
-        self._thread.start()
-        _LOG.info("search stand-in listening on %s", self.endpoint)
         return self
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.close_connections()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = None
-        self._thread = None
-        if self._cert_dir is not None:
-            shutil.rmtree(self._cert_dir, ignore_errors=True)
-            self._cert_dir = None
-            self.ca_path = None
-
-    def __enter__(self) -> SearchStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # -- test controls
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
 
     def fail_next(
         self, status: int = 503, *, count: int = 1, retry_after: int | None = None
@@ -283,20 +174,9 @@ class SearchStandIn:
         ``status`` is 429 or 503, the service's codes for throttling and an
         overloaded service; ``retry_after`` (seconds) sets ``Retry-After``.
         """
-        if status not in _FAULT_MESSAGES:
-            raise ValueError(f"fail_next takes 429 or 503, not {status}")
-        with self._lock:
-            self._faults.extend(_Fault(status, retry_after) for _ in range(count))
+        self._faults.add(status, count, retry_after)
 
     # -- request handling (called from handler threads)
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
-
-    def _take_fault(self) -> _Fault | None:
-        with self._lock:
-            return self._faults.pop(0) if self._faults else None
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
         key = headers.get("api-key")
@@ -405,10 +285,7 @@ class SearchStandIn:
             name: values[-1]
             for name, values in parse_qs(split.query, keep_blank_values=True).items()
         }
-        shown_headers = {
-            name: ("<redacted>" if name in _SECRET_HEADERS else value)
-            for name, value in headers.items()
-        }
+        shown_headers = redact(headers, _SECRET_HEADERS)
         body: Any = None
         try:
             if raw_body is None:
@@ -418,7 +295,7 @@ class SearchStandIn:
                     f"{self.max_request_bytes} bytes.",
                 )
             body = _parse_body(raw_body)
-            fault = self._take_fault()
+            fault = self._faults.take()
             if fault is not None:
                 retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
                 raise SearchError(fault.status, _FAULT_MESSAGES[fault.status], headers=retry)
@@ -461,38 +338,20 @@ def _parse_body(raw: bytes) -> Any:
         ) from None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps the SDK's pooled connections alive between requests.
-    protocol_version = "HTTP/1.1"
+class _Handler(StandInHandler[SearchStandIn]):
     server_version = "search-standin"
 
     def _exchange(self) -> None:
-        assert isinstance(self.server, _Server)
         standin = self.server.standin
         length = int(self.headers.get("Content-Length") or 0)
         raw = _read_body(self, length, standin.max_request_bytes)
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, data, extra = standin._respond(self.command, self.path, headers, raw)
-        self.send_response(status)
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply(*standin._respond(self.command, self.path, headers, raw))
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _exchange
 
-    def setup(self) -> None:
-        super().setup()
-        # The listening socket defers the TLS handshake to this thread.
-        if isinstance(self.connection, ssl.SSLSocket):
-            self.connection.do_handshake()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        _LOG.debug(format, *args)
-
-
-def _read_body(handler: BaseHTTPRequestHandler, length: int, limit: int) -> bytes | None:
+def _read_body(handler: _Handler, length: int, limit: int) -> bytes | None:
     """The body, or None when it exceeds ``limit`` (it is drained either way,
     so the client reads the 413 instead of a reset connection)."""
     if length <= limit:
@@ -504,64 +363,3 @@ def _read_body(handler: BaseHTTPRequestHandler, length: int, limit: int) -> byte
             break
         remaining -= len(chunk)
     return None
-
-
-def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and localhost that is its own CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "search-standin")])
-    now = dt.datetime.now(dt.UTC)
-    identifier = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(identifier, critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(identifier),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = directory / "cert.pem"
-    key_path = directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path

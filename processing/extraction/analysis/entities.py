@@ -10,30 +10,22 @@ Every entity has a ``type``, the exact source ``text`` (payment cards are the
 exception: their digits are masked, see ``recognizers.banking``), a normalised
 ``value`` and ``start``/``end`` offsets into the analysed text.
 
-Overlaps are resolved by :class:`EntityRecognizer`: a candidate of a more
-specific type wins (:data:`TYPE_PRIORITY`: an IBAN over a phone number inside
-it, a URL over an email inside it, a date over a phone), then the longer span,
-then the earlier one. Results are sorted by ``start``.
+Overlaps are resolved by :func:`resolve_overlaps`, for the built-in
+recognisers and for the merge of every provider's entities
+(:func:`merge_entities`: patterns, spaCy, Azure AI Language): a candidate of a
+more specific type wins (:data:`TYPE_PRIORITY`: an IBAN over a phone number
+inside it, a URL over an email inside it, a date over a phone; validated
+pattern types over named-entity types), then the higher confidence, then the
+longer span, then the earlier one. Kept offsets never cross; results are
+sorted by ``start``.
 
-Adding a cloud NER backend
---------------------------
-Anything with a ``name`` and a ``recognize(text) -> Iterable[Entity]`` method
-is a :class:`Recognizer`. A backend for people, organisations and locations
-(e.g. Azure AI Language) would be one more recogniser living outside this
-package (``processing`` never imports Azure SDKs), returning entities of new
-types such as ``person``, ``organization`` and ``location`` with offsets into
-the text it was given. The composition root (the function app's start-up)
-then installs it once::
-
-    set_default_recognizer(
-        EntityRecognizer([*builtin_recognizers(), AzureLanguageRecognizer(client)])
-    )
-
-and :func:`recognize_entities`, which the pipeline calls, uses it without any
-change to callers. Types missing from :data:`TYPE_PRIORITY` rank after the
-built-in ones, so deterministic matches keep winning overlaps. A cloud backend
-lives outside this package (the core imports nothing of the app) and raises
-its own transient error when the service fails, so the caller can retry.
+Other providers
+---------------
+spaCy (``processing.extraction.analysis.spacy_ner``) is one more recogniser,
+run in the pipeline when ``SPACY_MODEL`` names a pipeline. Cloud providers
+(Azure AI Language) run in the host process after the pipeline
+(``processing.enrichment``, which may hold credentials and reach the network)
+and merge their entities into the result with :func:`merge_entities`.
 """
 
 from __future__ import annotations
@@ -48,6 +40,7 @@ __all__ = [
     "EntityRecognizer",
     "Recognizer",
     "default_recognizer",
+    "merge_entities",
     "recognize_entities",
     "resolve_overlaps",
     "set_default_recognizer",
@@ -68,6 +61,8 @@ TYPE_PRIORITY: tuple[str, ...] = (
 # Offsets and lengths fit in 47 bits (texts are far shorter), which lets
 # resolve_overlaps pack its sort key into one integer.
 _MAX_OFFSET = 1 << 47
+# Confidence is compared in millionths.
+_CONFIDENCE_STEPS = 1_000_000
 
 
 class EntityRecognizer:
@@ -100,18 +95,26 @@ def resolve_overlaps(candidates: Iterable[Entity], rank: dict[str, int]) -> tupl
     """Keep one entity per overlapping group, sorted by start offset.
 
     Candidates are taken greedily from the most preferred: the lowest ``rank``
-    of their type (unknown types last), then the longest, then the earliest;
-    a candidate overlapping one already kept is dropped.
+    of their type (unknown types, such as the named-entity types of spaCy and
+    Azure AI Language, last), then the highest confidence (pattern matches have
+    none and count as certain), then the longest, then the earliest; a candidate
+    overlapping one already kept is dropped, so kept offsets never cross.
     """
     unranked = len(rank)
 
-    def preference(entity: Entity) -> tuple[int, str, str, str]:
-        # Rank, then longest, then earliest, packed in one integer so that
+    def preference(entity: Entity) -> tuple[int, str, str, str, str]:
+        # Rank, confidence, longest, earliest, packed in one integer so that
         # sorting many candidates compares integers; the strings only break
         # ties between identical spans of one rank.
         order = rank.get(entity.type, unranked)
-        packed = (order << 96) | ((_MAX_OFFSET - entity.end + entity.start) << 48) | entity.start
-        return (packed, entity.type, entity.value, entity.text)
+        doubt = _CONFIDENCE_STEPS - round((entity.confidence or 1.0) * _CONFIDENCE_STEPS)
+        packed = (
+            (order << 144)
+            | (max(doubt, 0) << 96)
+            | ((_MAX_OFFSET - entity.end + entity.start) << 48)
+            | entity.start
+        )
+        return (packed, entity.type, entity.value, entity.text, entity.source)
 
     ranked = sorted(candidates, key=preference)
     # One byte per character of the text marks what kept entities cover, so
@@ -119,12 +122,24 @@ def resolve_overlaps(candidates: Iterable[Entity], rank: dict[str, int]) -> tupl
     covered = bytearray(max((entity.end for entity in ranked), default=0))
     kept: list[Entity] = []
     for entity in ranked:
-        if covered.find(1, entity.start, entity.end) != -1:
+        if entity.end <= entity.start or covered.find(1, entity.start, entity.end) != -1:
             continue
         covered[entity.start : entity.end] = b"\x01" * (entity.end - entity.start)
         kept.append(entity)
     kept.sort(key=lambda entity: (entity.start, entity.end))
     return tuple(kept)
+
+
+def merge_entities(
+    *groups: Iterable[Entity], max_entities: int, priority: Sequence[str] = TYPE_PRIORITY
+) -> tuple[Entity, ...]:
+    """Entities of several providers as one non-overlapping list (the rule of
+    :func:`resolve_overlaps`), sorted by start, at most ``max_entities``."""
+    rank = {entity_type: index for index, entity_type in enumerate(priority)}
+    candidates: set[Entity] = set()
+    for group in groups:
+        candidates.update(group)
+    return resolve_overlaps(candidates, rank)[: max(max_entities, 0)]
 
 
 _default: EntityRecognizer | None = None

@@ -36,6 +36,7 @@ from processing.extraction.errors import (
 )
 from processing.extraction.isolation import wire
 from processing.extraction.limits import IsolationLimits, Limits
+from processing.extraction.options import AnalysisOptions
 from processing.extraction.result import InvalidResultError, ProcessingResult, result_from_dict
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,11 @@ class IsolatedPipeline:
     ``limits.workers`` documents at once.
     """
 
-    def __init__(self, limits: IsolationLimits | None = None) -> None:
+    def __init__(
+        self, limits: IsolationLimits | None = None, options: AnalysisOptions | None = None
+    ) -> None:
         self._limits = limits or IsolationLimits()
+        self._options = options or AnalysisOptions()
         self._slots = threading.BoundedSemaphore(self._limits.workers)
         self._lock = threading.Lock()
         self._zygote: _Zygote | None = None
@@ -141,7 +145,7 @@ class IsolatedPipeline:
         if self._closed:
             raise WorkerUnavailableError("the isolated pipeline is closed")
         if self._zygote is None or not self._zygote.alive:
-            self._zygote = _Zygote.start(self._limits)
+            self._zygote = _Zygote.start(self._limits, self._options)
         return self._zygote
 
     def _exchange(
@@ -233,7 +237,7 @@ class _Zygote:
         self._control = control
 
     @classmethod
-    def start(cls, limits: IsolationLimits) -> _Zygote:
+    def start(cls, limits: IsolationLimits, options: AnalysisOptions) -> _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             process = subprocess.Popen(
@@ -244,6 +248,7 @@ class _Zygote:
                     str(theirs.fileno()),
                     limits.target,
                     str(limits.memory_bytes),
+                    json.dumps(dataclasses.asdict(options)),
                 ],
                 pass_fds=(theirs.fileno(),),
                 cwd=_ROOT,

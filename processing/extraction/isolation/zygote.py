@@ -38,6 +38,7 @@ from processing.extraction.errors import DocumentError
 from processing.extraction.isolation import wire
 from processing.extraction.isolation.confine import NOBODY, confine, readable_roots
 from processing.extraction.limits import Limits
+from processing.extraction.options import AnalysisOptions
 
 # Imported before any document, so a fork starts warm.
 _PRELOAD = (
@@ -46,7 +47,6 @@ _PRELOAD = (
     "pypdf",
     "lxml.etree",
     "phonenumbers",
-    "yake",
     "charset_normalizer",
 )
 #: Above any descriptor the zygote holds: children close everything but their socket.
@@ -54,15 +54,23 @@ MAX_FD = 65536
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, target: str, memory_bytes: int) -> None:
+    def __init__(
+        self,
+        control: socket.socket,
+        target: str,
+        memory_bytes: int,
+        options: AnalysisOptions,
+    ) -> None:
         self._control = control
         self._memory_bytes = memory_bytes
+        self._options = options
         self._children: dict[int, Path] = {}
         self._ended: dict[int, tuple[int | None, int | None]] = {}
         self._base = Path(tempfile.mkdtemp(prefix="docflow-sandbox-"))
         self._readable = readable_roots()
         for module in _PRELOAD:
             importlib.import_module(module)
+        _preload_models(options)
         module_name, _, function_name = target.partition(":")
         self._run: Callable[..., Any] = getattr(importlib.import_module(module_name), function_name)
 
@@ -99,7 +107,11 @@ class Zygote:
             raise RuntimeError("the zygote must stay single-threaded")
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
-            _child(fd, _Confinement(workdir, self._memory_bytes, self._readable), self._run)
+            _child(
+                fd,
+                _Confinement(workdir, self._memory_bytes, self._readable, self._options),
+                self._run,
+            )
         # Set it here too: whichever of parent and child runs first, the group
         # exists before the pool can try to kill it (the child may have set it,
         # or exited, already).
@@ -151,6 +163,7 @@ class _Confinement:
     workdir: Path
     memory_bytes: int
     readable: list[Path]
+    options: AnalysisOptions
 
 
 def _child(fd: int, confinement: _Confinement, run: Callable[..., Any]) -> None:
@@ -178,7 +191,7 @@ def _child(fd: int, confinement: _Confinement, run: Callable[..., Any]) -> None:
         data = wire.recv_frame(sock, int(header["size"]), time.monotonic() + 30.0)
         limits = Limits(**header["limits"])
         try:
-            result = run(data, header.get("filename"), limits=limits)
+            result = run(data, header.get("filename"), limits=limits, options=confinement.options)
             body = json.dumps(result.to_dict(), ensure_ascii=False).encode()
             reply: dict[str, Any] = {"ok": True, "size": len(body)}
         except DocumentError as exc:
@@ -213,9 +226,26 @@ def _kill_group(pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _preload_models(options: AnalysisOptions) -> None:
+    """Load the models the pipeline will use before any fork, so each child starts
+    with them in memory and never needs to read them (which its confinement may
+    forbid, for a spaCy pipeline outside the Python tree). A spaCy pipeline that
+    cannot load is left for the pipeline to report as a warning on each result."""
+    if options.detect_language:
+        from processing.extraction.analysis.language import load_model
+
+        load_model()
+    if options.spacy_model:
+        from processing.extraction.analysis.spacy_ner import SpacyUnavailableError, load_pipeline
+
+        with contextlib.suppress(SpacyUnavailableError):
+            load_pipeline(options.spacy_model)
+
+
 def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
-    zygote = Zygote(control, target=argv[2], memory_bytes=int(argv[3]))
+    options = AnalysisOptions(**json.loads(argv[4]))
+    zygote = Zygote(control, target=argv[2], memory_bytes=int(argv[3]), options=options)
     control.sendall(b'{"ready": true}')
     zygote.serve()
 

@@ -6,7 +6,14 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
-from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.analysis.recognizers.scanning import (
+    DIGITS,
+    finditer_in,
+    lowered_or_none,
+    needle_windows,
+    pattern_windows,
+    widened,
+)
 from processing.extraction.result import Entity
 
 # Symbols and their ISO 4217 codes. A bare "$" is read as USD and "¥" as JPY;
@@ -96,11 +103,15 @@ _SUFFIXED = re.compile(
         )
     )
 )  # fmt: skip
-# Farthest a money match reaches from one of its digits ("US$ " before,
-# " trillion EUR" after), with room for the patterns' lookarounds.
-_REACH_BEFORE = 16
-_REACH_AFTER = 24
 _GROUP_SEPARATORS = ".,'\u00a0\u202f "
+# Needles for money: the currency signs and codes (the prefixed dollar signs
+# all hold "$"), and how far an amount and a multiplier reach from them.
+_CURRENCY_NEEDLE = re.compile(
+    "|".join(re.escape(needle) for needle in sorted({symbol[-1] for symbol in _SYMBOLS} | _CODES))
+)
+_NEEDLE_REACH = 40
+_AMOUNT_CHARS = "0123456789" + _GROUP_SEPARATORS + "\u00a0"
+_NUMBER_CHARS = "0123456789.,+-\u2212 \u00a0"
 _DECIMAL = re.compile(r"(?P<integer>.*?)[.,](?P<fraction>\d{1,2})")
 _GROUPED = re.compile(
     r"[1-9]\d{0,2}(?:(?P<separator>[.,'\u00a0\u202f ])\d{3})(?:(?P=separator)\d{3})*"
@@ -129,7 +140,11 @@ class MoneyRecognizer:
     name = "money"
 
     def recognize(self, text: str) -> Iterator[Entity]:
-        windows = needle_windows(text, DIGITS, before=_REACH_BEFORE, after=_REACH_AFTER)
+        # Every amount has a currency sign or code: windows around those are far
+        # fewer than around digits in a table-heavy text. They reach over a
+        # spaced amount and a multiplier, then stretch over any number they cut.
+        windows = pattern_windows(text, _CURRENCY_NEEDLE, before=_NEEDLE_REACH, after=_NEEDLE_REACH)
+        windows = widened(text, windows, _AMOUNT_CHARS)
         for pattern in (_PREFIXED, _SUFFIXED):
             for match in finditer_in(pattern, text, windows):
                 amount = parse_amount(match["amount"], match["multiplier"])
@@ -169,7 +184,17 @@ class PercentRecognizer:
     name = "percent"
 
     def recognize(self, text: str) -> Iterator[Entity]:
-        windows = needle_windows(text, DIGITS, before=4, after=16)
+        # A percentage ends in "%", "per cent" or "pct": windows around those (in
+        # a lower-cased copy, as the pattern ignores case), stretched over the number.
+        lowered = lowered_or_none(text)
+        if lowered is None:
+            windows = needle_windows(text, DIGITS, before=4, after=16)
+        else:
+            windows = widened(
+                text,
+                needle_windows(lowered, ("%", "per", "pct"), before=4, after=12),
+                _NUMBER_CHARS,
+            )
         for match in finditer_in(_PERCENT, text, windows):
             number = match["number"]
             integer, comma, fraction = number.partition(",")

@@ -6,7 +6,13 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from processing.extraction.analysis.recognizers.scanning import DIGITS, finditer_in, needle_windows
+from processing.extraction.analysis.recognizers.scanning import (
+    DIGITS,
+    finditer_in,
+    lowered_or_none,
+    needle_windows,
+    widened,
+)
 from processing.extraction.result import Entity
 
 _MONTHS: dict[str, int] = {
@@ -79,6 +85,12 @@ _NUMERIC = re.compile(
 # before the year, a time with fraction and zone after the date.
 _REACH_BEFORE = 80
 _REACH_AFTER = 48
+# Every month name starts with one of these; a written date reaches this far
+# before its month name ("14th of  " with line breaks) and after it
+# ("September,  14th,  2026" and the lookahead).
+_MONTH_NEEDLES = tuple(sorted({name[:3] for name in _MONTHS}))
+_NAMED_REACH_BEFORE = 48
+_NAMED_REACH_AFTER = 64
 _MIN_YEAR = 1000
 _MAX_MONTH = 12
 
@@ -108,8 +120,19 @@ class DateRecognizer:
                 yield Entity("date", match.group(), value, match.start(), match.end())
         for match in finditer_in(_YEAR_FIRST, text, windows):
             yield from _dated(match, match["year"], match["month"], match["day"])
+        # Written dates hold a month name: windows around those (found in a
+        # lower-cased copy, as the patterns ignore case) are far fewer than
+        # around digits in a table-heavy text.
+        lowered = lowered_or_none(text)
+        if lowered is not None:
+            named = needle_windows(
+                lowered, _MONTH_NEEDLES, before=_NAMED_REACH_BEFORE, after=_NAMED_REACH_AFTER
+            )
+            windows_named = widened(text, named, "0123456789")
+        else:
+            windows_named = windows
         for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR):
-            for match in finditer_in(pattern, text, windows):
+            for match in finditer_in(pattern, text, windows_named):
                 month = str(_MONTHS[match["month"].lower()])
                 yield from _dated(match, match["year"], month, match["day"])
         for match in finditer_in(_NUMERIC, text, windows):

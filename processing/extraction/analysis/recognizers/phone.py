@@ -59,6 +59,7 @@ class PhoneRecognizer:
 
     def __init__(self, default_region: str = "US") -> None:
         self._region = default_region
+        self._shape: _NationalShape | None = None
 
     def recognize(self, text: str) -> Iterator[Entity]:
         # The same number tends to recur (letterheads, footers on every page):
@@ -68,13 +69,19 @@ class PhoneRecognizer:
         for window_start, window_end in _candidate_windows(text):
             window = text[window_start:window_end]
             if window not in found:
-                found[window] = self._match(window)
+                found[window] = self._match(window) if self._may_hold(window) else []
             for match_start, match_end, value in found[window]:
                 start, end = window_start + match_start, window_start + match_end
                 if (start, end) in seen or not _is_phone_like(text, start, end):
                     continue
                 seen.add((start, end))
                 yield Entity("phone", text[start:end], value, start, end)
+
+    def _may_hold(self, window: str) -> bool:
+        """A cheap test that rules out most windows without a number of the region."""
+        if self._shape is None:
+            self._shape = _NationalShape(self._region)
+        return self._shape.may_hold(window)
 
     def _match(self, window: str) -> list[tuple[int, int, str]]:
         """Spans of valid numbers in ``window`` and their E.164 forms."""
@@ -90,6 +97,68 @@ class PhoneRecognizer:
         ]
 
 
+class _NationalShape:
+    """What a number written without ``+`` must look like in one region, from the
+    ``phonenumbers`` metadata: a run of whole digit groups (the matcher never starts or
+    ends a number inside one) whose digits, maybe after the national prefix, fit a
+    national number pattern of one of the regions sharing the country code, or that
+    starts with the region's international dialling prefix. Windows with a ``+``, and
+    regions whose national prefix is parsed by rule, are always given to the matcher.
+    """
+
+    def __init__(self, region: str) -> None:
+        import phonenumbers  # deferred: large metadata, cold start
+
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        self._usable = metadata is not None and (
+            metadata.national_prefix_transform_rule is None
+            and metadata.national_prefix_for_parsing in (None, metadata.national_prefix)
+        )
+        self._national: re.Pattern[str] | None = None
+        self._international: re.Pattern[str] | None = None
+        self._prefix = ""
+        if metadata is None or not self._usable:
+            return
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code or 0, ())
+        patterns = []
+        for name in regions or (region,):
+            shared = phonenumbers.PhoneMetadata.metadata_for_region(name)
+            desc = shared.general_desc if shared is not None else None
+            if desc is not None and desc.national_number_pattern:
+                patterns.append(desc.national_number_pattern)
+        if not patterns:
+            self._usable = False
+            return
+        self._national = re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+        if metadata.international_prefix:
+            self._international = re.compile(metadata.international_prefix)
+        self._prefix = metadata.national_prefix or ""
+
+    def may_hold(self, window: str) -> bool:
+        national = self._national
+        if not self._usable or national is None or "+" in window:
+            return True
+        groups = _DIGIT_GROUP.findall(window)
+        for first in range(len(groups)):
+            digits = ""
+            for group in groups[first:]:
+                digits += group
+                if len(digits) > _MAX_DIGITS:
+                    break
+                if self._international is not None and self._international.match(digits):
+                    return True
+                if national.fullmatch(digits) or (
+                    self._prefix
+                    and digits.startswith(self._prefix)
+                    and national.fullmatch(digits, len(self._prefix))
+                ):
+                    return True
+        return False
+
+
+_DIGIT_GROUP = re.compile(r"\d+")
+
+
 def _candidate_windows(text: str) -> Iterator[tuple[int, int]]:
     """Spans of ``text`` around runs that may hold one phone number."""
     # Every candidate holds at least seven digits, so windows around digits
@@ -97,6 +166,8 @@ def _candidate_windows(text: str) -> Iterator[tuple[int, int]]:
     windows = needle_windows(text, DIGITS, before=2, after=_MAX_RUN)
     for match in finditer_in(_CANDIDATE, text, windows):
         run = match.group()
+        if len(run) < _MIN_DIGITS:
+            continue  # most runs in a table-heavy text: too short to hold seven digits
         digits = sum(map(str.isdigit, run))
         # More digits than any phone number holds: a table row, an account or
         # card number; the matcher would find "numbers" inside it. Unbalanced

@@ -1,0 +1,88 @@
+"""Language enrichment through the local host: board minutes longer than one Azure AI
+Language window, analysed by the real SDK against the loopback stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.e2e.apphost import ROOT, AppHost
+from tests.support.board_minutes import GAZETTEER, ORGANISATIONS, PEOPLE, PLACES, board_minutes
+from tools.standins.language import LanguageStandIn
+
+pytestmark = pytest.mark.e2e
+
+KEY = "e2e-language-key"
+RESULT_SCHEMA = json.loads((ROOT / "processing/extraction/schema/result.schema.json").read_text())
+
+
+@pytest.fixture
+def language() -> Iterator[LanguageStandIn]:
+    with LanguageStandIn(key=KEY, gazetteer=GAZETTEER) as server:
+        yield server
+
+
+@pytest.fixture
+def host(tmp_path: Path, language: LanguageStandIn) -> Iterator[AppHost]:
+    app = AppHost(
+        tmp_path / "data",
+        env={
+            "LANGUAGE_ENDPOINT": language.endpoint,
+            "LANGUAGE_KEY": KEY,
+            "PII_REDACTION": "true",
+        },
+    ).start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def test_board_minutes_yield_people_organisations_and_places(
+    host: AppHost, language: LanguageStandIn
+) -> None:
+    """Upload to result: person, organisation and location entities from Azure AI
+    Language with offsets into the document text (entities in every window, none
+    cut at a window edge), the pattern entities kept, the language detected, and
+    redacted_text masking every PII span with the offsets unchanged."""
+    text = board_minutes()
+    assert len(text) > 2 * 5_120
+    record = host.upload(text.encode(), "board-minutes.txt")
+    done = host.wait_for_status(record["id"], {"completed", "failed"})
+    assert done["status"] == "completed", done
+    result = host.get_json(f"/api/documents/{record['id']}/result")
+    jsonschema.validate(result, RESULT_SCHEMA)
+    assert result["schema_version"] == "1.1"
+
+    document = result["text"]
+    cloud = [e for e in result["entities"] if e["source"] == "azure-language"]
+    found = {(e["type"], e["text"]) for e in cloud}
+    assert {("person", name) for name in PEOPLE} <= found
+    assert {("organization", name) for name in ORGANISATIONS} <= found
+    assert {("location", name) for name in PLACES} <= found
+    for entity in result["entities"]:
+        assert document[entity["start"] : entity["end"]] == entity["text"]
+    # Mentions in the second and third windows are there, whole.
+    tallinn = [e for e in cloud if e["text"] == PLACES[1]]
+    assert tallinn and tallinn[0]["start"] > 5_120 - 200
+    assert [e["start"] for e in cloud if e["text"] == PEOPLE[0]][-1] > 10_240
+    assert {e["type"] for e in result["entities"] if e["source"] == "pattern"} >= {"email", "date"}
+    assert result["metadata"]["language"] == "en"
+
+    redacted = result["redacted_text"]
+    assert len(redacted) == len(document)
+    for name in PEOPLE:
+        assert name not in redacted
+    assert "secretary@hollerith.example" not in redacted
+    assert redacted[:20] == document[:20]
+    kinds = {r.body["kind"] for r in language.requests}
+    assert kinds == {
+        "LanguageDetection",
+        "EntityRecognition",
+        "PiiEntityRecognition",
+        "KeyPhraseExtraction",
+    }
