@@ -471,6 +471,8 @@ ROLE_NAMES = {
     "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
     "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a": "Storage Queue Data Message Sender",
     "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
 }
 
 
@@ -508,6 +510,35 @@ def test_the_app_identity_holds_scoped_data_roles_only() -> None:
         "webhookQueue": "Storage Queue Data Contributor",
         "webhookPoisonQueue": "Storage Queue Data Message Sender",
     }
+
+
+def test_the_app_identity_publishes_to_the_topic_only() -> None:
+    """Outside storage the app identity holds EventGrid Data Sender on the
+    custom topic and Monitoring Metrics Publisher on Application Insights,
+    each scoped to that one resource (never the group or subscription)."""
+    assert sorted(role_assignments("roles.bicep").values()) == [
+        ("appPrincipalId", "EventGrid Data Sender", "topic"),
+        ("appPrincipalId", "Monitoring Metrics Publisher", "appInsights"),
+    ]
+
+
+def test_the_language_role_is_on_the_app_identity_and_the_language_account() -> None:
+    """Language Reader, scoped to the Language account, for the app identity
+    (main.bicep passes the app identity, never the host identity)."""
+    parsed = parse_bicep(INFRA / "modules" / "language.bicep")
+    (assignment,) = [
+        resource_config(resource)
+        for resource in parsed["resources"].values()
+        if resource["type"] == "Microsoft.Authorization/roleAssignments"
+    ]
+    assert assignment["scope"] == "language"
+    assert assignment["properties"]["principalId"] == "appPrincipalId"
+    assert "languageReaderRoleId" in json.dumps(
+        assignment["properties"]["roleDefinitionId"], default=str
+    )
+    main = (INFRA / "main.bicep").read_text(encoding="utf-8")
+    language_call = main.split("module language")[1].split("\nmodule ")[0]
+    assert "appPrincipalId: appIdentity.outputs.principalId" in language_call
 
 
 def test_the_host_identity_holds_roles_on_the_host_account_only() -> None:

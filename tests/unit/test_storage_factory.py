@@ -278,7 +278,7 @@ def test_provisioned_names_are_never_created_and_a_missing_one_is_a_dependency_e
     def container_gone() -> None:
         raise _missing("ContainerNotFound")
 
-    with pytest.raises(DependencyError, match="'uploads' does not exist.*provisioned"):
+    with pytest.raises(DependencyError, match=r"'uploads' does not exist.*provisioned"):
         names.call("uploads", container_gone)
 
     def blob_gone() -> None:
