@@ -24,14 +24,14 @@ param environmentName string
 })
 param location string
 
-@description('production turns on geo-zone-redundant storage by default; development uses locally redundant storage.')
+@description('production turns on geo-zone-redundant data storage and zone-redundant host storage by default; development uses locally redundant storage.')
 @allowed([
   'production'
   'development'
 ])
 param environmentType string = 'production'
 
-@description('Storage redundancy. Production defaults to GZRS (zone-redundant in the region, copied asynchronously to the paired region).')
+@description('Data account redundancy (documents, results, records, the webhook queue). Production defaults to GZRS (zone-redundant in the region, copied asynchronously to the paired region).')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
@@ -42,6 +42,22 @@ param environmentType string = 'production'
 ])
 // Parenthesised: pycep-parser reads `a == b ? c : d` as `a == (b ? c : d)`.
 param storageSku string = (environmentType == 'production') ? 'Standard_GZRS' : 'Standard_LRS'
+
+// The host account holds nothing that must survive a region: a
+// disaster-recovery environment creates its own (new keys, the package
+// deployed again), so geo-replication would be paid for and never read. It
+// must survive a zone, or the app stops with it: zone-redundant whenever the
+// data account is (production) or the instances are spread over zones.
+@description('Host account redundancy (AzureWebJobsStorage: keys, locks, the deployment package). Defaults to ZRS in production or with zoneRedundant, else LRS.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+])
+param hostStorageSku string = ((environmentType == 'production') || zoneRedundant) ? 'Standard_ZRS' : 'Standard_LRS'
 
 @description('Memory of each Flex Consumption instance, in MB.')
 @allowed([
@@ -84,9 +100,16 @@ param blobRecoveryDays int = 7
 @maxValue(730)
 param logRetentionDays int = 30
 
-@description('Log Analytics daily ingestion cap in GB; -1 removes the cap.')
+// No cap by default: once a daily cap is reached, ingestion stops until the
+// next day, and with it every log-based alert (function failures, 5xx rate,
+// webhook dead letters). Anyone who can make the app log (a stream of bad
+// uploads) could hit a low cap on purpose and blind the alerts for the rest
+// of the day. -1 is how the workspace expresses "no cap". Cost stays bounded
+// by maximumInstanceCount, logRetentionDays and the monthlyBudget alerts; set
+// a cap only as a cost ceiling, well above a normal day's volume.
+@description('Log Analytics daily ingestion cap in GB; -1 (the default) means no cap. A cap also stops log-based alerts for the rest of the day once reached.')
 @minValue(-1)
-param logDailyCapGb int = 1
+param logDailyCapGb int = -1
 
 @description('Email address that receives the alerts.')
 param alertEmail string
@@ -172,7 +195,7 @@ param embeddingDimensions int = 1536
 @minValue(1)
 param embeddingCapacity int = 120
 
-@description('Disaster recovery: the name of an existing (failed-over) storage account to use instead of creating one. Empty: create the account.')
+@description('Disaster recovery: the name of an existing (failed-over) data account to use instead of creating one. Empty: create the account. The host account is always created.')
 param existingStorageAccountName string = ''
 
 @description('Resource group of existingStorageAccountName.')
@@ -184,14 +207,14 @@ var tags = {
 }
 var useExistingStorage = !empty(existingStorageAccountName)
 
-// Names the app and the infrastructure share; local.settings.sample.json and
-// infra/event-subscriptions.json use the same values (tests/unit/test_infra.py).
+// Names the app and the infrastructure share, all in the data account;
+// local.settings.sample.json and infra/event-subscriptions.json use the same
+// values (tests/unit/test_infra.py).
 var storageNames = {
   uploadsContainer: 'uploads'
   inboxContainer: 'inbox'
   resultsContainer: 'results'
   deadLetterContainer: 'deadletters'
-  deploymentContainer: 'app-package-${resourceToken}'
   documentsTable: 'documents'
   webhookSubscriptionsTable: 'webhooksubscriptions'
   webhookDeliveriesTable: 'webhookdeliveries'
@@ -202,10 +225,19 @@ var storageNames = {
   searchReindexPoisonQueue: 'search-reindex-poison'
 }
 
+// In the host account, beside what the Functions host creates itself.
+var deploymentContainer = 'app-package-${resourceToken}'
+
 var names = {
   resourceGroup: 'rg-${environmentName}'
+  // The data account keeps the name the single account had, so an existing
+  // environment keeps its data when it is provisioned again (docs/deploy.md).
   storageAccount: useExistingStorage ? existingStorageAccountName : 'st${resourceToken}'
-  identity: 'id-func-${resourceToken}'
+  hostStorageAccount: 'sthost${resourceToken}'
+  // New names for both identities: the identity the app used to have (with
+  // Storage Blob Data Owner on the whole account) is detached, not reused.
+  hostIdentity: 'id-host-${resourceToken}'
+  appIdentity: 'id-app-${resourceToken}'
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
   topic: 'evgt-${resourceToken}'
@@ -243,11 +275,38 @@ module storage 'modules/storage.bicep' = if (!useExistingStorage) {
   }
 }
 
-module identity 'modules/identity.bicep' = {
-  name: 'identity'
+// The host account: always created, also in disaster-recovery mode (its
+// contents are rebuilt: keys regenerate, azd deploy uploads the package).
+module hostStorage 'modules/host-storage.bicep' = {
+  name: 'host-storage'
   scope: rg
   params: {
-    name: names.identity
+    name: names.hostStorageAccount
+    location: location
+    tags: tags
+    sku: hostStorageSku
+    deploymentContainerName: deploymentContainer
+    blobRecoveryDays: blobRecoveryDays
+  }
+}
+
+// The Functions host signs in as this one (AzureWebJobsStorage, the package).
+module hostIdentity 'modules/identity.bicep' = {
+  name: 'host-identity'
+  scope: rg
+  params: {
+    name: names.hostIdentity
+    location: location
+    tags: tags
+  }
+}
+
+// The app's code (and the webhook queue trigger) signs in as this one.
+module appIdentity 'modules/identity.bicep' = {
+  name: 'app-identity'
+  scope: rg
+  params: {
+    name: names.appIdentity
     location: location
     tags: tags
   }
@@ -279,8 +338,9 @@ module events 'modules/events.bicep' = {
     tags: tags
     topicName: names.topic
     systemTopicName: names.systemTopic
-    // The storage events of a failed-over account stay with its original
-    // region: no system topic in disaster-recovery mode (docs/deploy.md).
+    // The inbox's BlobCreated events come from the data account. The storage
+    // events of a failed-over account stay with its original region: no
+    // system topic in disaster-recovery mode (docs/deploy.md).
     createSystemTopic: !useExistingStorage
     storageAccountId: useExistingStorage ? '' : storage.outputs.id
     logAnalyticsId: monitoring.outputs.logAnalyticsId
@@ -304,9 +364,8 @@ module storageRoles 'modules/storage-roles.bicep' = {
   scope: resourceGroup(storageResourceGroupName)
   params: {
     storageAccountName: names.storageAccount
-    deadLetterContainerName: storageNames.deadLetterContainer
-    inboxContainerName: storageNames.inboxContainer
-    appPrincipalId: identity.outputs.principalId
+    names: storageNames
+    appPrincipalId: appIdentity.outputs.principalId
     topicPrincipalId: events.outputs.topicPrincipalId
     systemTopicPrincipalId: events.outputs.systemTopicPrincipalId
     developerPrincipalId: principalId
@@ -319,11 +378,24 @@ module storageRoles 'modules/storage-roles.bicep' = {
   ]
 }
 
+module hostStorageRoles 'modules/host-storage-roles.bicep' = {
+  name: 'host-storage-roles'
+  scope: rg
+  params: {
+    storageAccountName: names.hostStorageAccount
+    hostPrincipalId: hostIdentity.outputs.principalId
+  }
+  // Scoped by name, so the dependency is not inferred.
+  dependsOn: [
+    hostStorage
+  ]
+}
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   scope: rg
   params: {
-    appPrincipalId: identity.outputs.principalId
+    appPrincipalId: appIdentity.outputs.principalId
     topicName: names.topic
     appInsightsName: names.appInsights
   }
@@ -341,7 +413,7 @@ module language 'modules/language.bicep' = if (enableLanguageEnrichment) {
     location: location
     tags: tags
     sku: languageSku
-    appPrincipalId: identity.outputs.principalId
+    appPrincipalId: appIdentity.outputs.principalId
   }
 }
 
@@ -355,7 +427,7 @@ module search 'modules/search.bicep' = if (enableSearch) {
     sku: searchSku
     replicaCount: searchReplicaCount
     partitionCount: searchPartitionCount
-    appPrincipalId: identity.outputs.principalId
+    appPrincipalId: appIdentity.outputs.principalId
   }
 }
 
@@ -369,7 +441,7 @@ module embeddings 'modules/embeddings.bicep' = if (enableEmbeddings) {
     model: embeddingModel
     modelVersion: embeddingModelVersion
     capacity: embeddingCapacity
-    appPrincipalId: identity.outputs.principalId
+    appPrincipalId: appIdentity.outputs.principalId
   }
 }
 
@@ -381,11 +453,16 @@ module hosting 'modules/hosting.bicep' = {
     tags: tags
     planName: names.plan
     appName: names.functionApp
-    identityName: names.identity
-    storageBlobEndpoint: 'https://${names.storageAccount}.blob.${environment().suffixes.storage}/'
-    storageQueueEndpoint: 'https://${names.storageAccount}.queue.${environment().suffixes.storage}/'
-    storageTableEndpoint: 'https://${names.storageAccount}.table.${environment().suffixes.storage}/'
+    hostIdentityName: names.hostIdentity
+    appIdentityName: names.appIdentity
+    hostStorageBlobEndpoint: 'https://${names.hostStorageAccount}.blob.${environment().suffixes.storage}/'
+    hostStorageQueueEndpoint: 'https://${names.hostStorageAccount}.queue.${environment().suffixes.storage}/'
+    hostStorageTableEndpoint: 'https://${names.hostStorageAccount}.table.${environment().suffixes.storage}/'
+    dataStorageBlobEndpoint: 'https://${names.storageAccount}.blob.${environment().suffixes.storage}/'
+    dataStorageQueueEndpoint: 'https://${names.storageAccount}.queue.${environment().suffixes.storage}/'
+    dataStorageTableEndpoint: 'https://${names.storageAccount}.table.${environment().suffixes.storage}/'
     storageNames: storageNames
+    deploymentContainerName: deploymentContainer
     appInsightsName: names.appInsights
     topicName: names.topic
     logicAppName: names.logicApp
@@ -402,10 +479,12 @@ module hosting 'modules/hosting.bicep' = {
     embeddingsModel: enableEmbeddings ? embeddings.outputs.deployment : ''
     embeddingsDimensions: embeddingDimensions
   }
-  // The host starts as soon as the site exists: grant its identity storage
-  // access first, or the first start fails and backs off.
+  // The host starts as soon as the site exists: grant both identities their
+  // storage access first, or the first start fails and backs off.
   dependsOn: [
-    identity
+    hostIdentity
+    appIdentity
+    hostStorageRoles
     storageRoles
     roles
     workflow
@@ -442,8 +521,10 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = names.functionApp
 output AZURE_FUNCTION_APP_URL string = hosting.outputs.url
+// The data account (the blob drop, dead letters); the host account is named apart.
 output AZURE_STORAGE_ACCOUNT_NAME string = names.storageAccount
 output AZURE_STORAGE_ACCOUNT_ID string = resourceId(subscription().subscriptionId, storageResourceGroupName, 'Microsoft.Storage/storageAccounts', names.storageAccount)
+output AZURE_HOST_STORAGE_ACCOUNT_NAME string = names.hostStorageAccount
 output AZURE_STORAGE_INBOX_CONTAINER string = storageNames.inboxContainer
 output AZURE_STORAGE_DEADLETTER_CONTAINER string = storageNames.deadLetterContainer
 output EVENTGRID_TOPIC_NAME string = names.topic
@@ -480,7 +561,9 @@ var effectiveStorageSku = multiRegion ? pairStorageSku : storageSku
 var secondaryToken = toLower(uniqueString(subscription().id, environmentName, secondaryLocation))
 var secondaryNames = {
   resourceGroup: 'rg-${environmentName}-secondary'
-  identity: 'id-func-${secondaryToken}'
+  hostStorageAccount: 'sthost${secondaryToken}'
+  hostIdentity: 'id-host-${secondaryToken}'
+  appIdentity: 'id-app-${secondaryToken}'
   plan: 'plan-${secondaryToken}'
   functionApp: 'func-${secondaryToken}'
   topic: 'evgt-${secondaryToken}'
@@ -510,6 +593,8 @@ module secondary 'modules/region.bicep' = if (multiRegion) {
     storageNames: storageNames
     storageAccountName: names.storageAccount
     storageResourceGroupName: storageResourceGroupName
+    hostStorageSku: hostStorageSku
+    blobRecoveryDays: blobRecoveryDays
     alertEmail: alertEmail
     logRetentionDays: logRetentionDays
     logDailyCapGb: logDailyCapGb

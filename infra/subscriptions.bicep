@@ -13,10 +13,10 @@ param functionAppName string
 @description('The app\'s custom topic.')
 param topicName string
 
-@description('The storage account\'s system topic; empty in disaster-recovery mode (no blob-drop events).')
+@description('The data account\'s system topic; empty in disaster-recovery mode (no blob-drop events).')
 param systemTopicName string = ''
 
-@description('Resource id of the storage account that holds the dead-letter container.')
+@description('Resource id of the data account, which holds the dead-letter container (AZURE_STORAGE_ACCOUNT_ID).')
 param storageAccountId string
 
 @description('Container for events Event Grid gives up on.')

@@ -18,13 +18,33 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kernel.env import Env, as_env
+from kernel.errors import SettingsError
 
-# Storage: the Functions host's own setting decides, as in every Functions app.
+# Storage connections, named as the Functions host names them: a connection
+# string in ``<NAME>`` or an identity-based connection in ``<NAME>__*``.
+# AzureWebJobsStorage is the Functions host's own storage (keys, locks, the
+# deployment package); DATA_STORAGE is the app's data (documents, results,
+# records, the webhook queue). In Azure they are two accounts reached by two
+# identities (docs/deploy.md); locally DATA_STORAGE may stay unset and the app
+# falls back to AzureWebJobsStorage, one account for both.
 STORAGE = "AzureWebJobsStorage"
-STORAGE_BLOB_URI = "AzureWebJobsStorage__blobServiceUri"
-STORAGE_QUEUE_URI = "AzureWebJobsStorage__queueServiceUri"
-STORAGE_TABLE_URI = "AzureWebJobsStorage__tableServiceUri"
-STORAGE_CLIENT_ID = "AzureWebJobsStorage__clientId"
+DATA_STORAGE = "DATA_STORAGE"
+BLOB_URI_SUFFIX = "__blobServiceUri"
+QUEUE_URI_SUFFIX = "__queueServiceUri"
+TABLE_URI_SUFFIX = "__tableServiceUri"
+CLIENT_ID_SUFFIX = "__clientId"
+STORAGE_BLOB_URI = STORAGE + BLOB_URI_SUFFIX
+STORAGE_QUEUE_URI = STORAGE + QUEUE_URI_SUFFIX
+STORAGE_TABLE_URI = STORAGE + TABLE_URI_SUFFIX
+STORAGE_CLIENT_ID = STORAGE + CLIENT_ID_SUFFIX
+DATA_STORAGE_BLOB_URI = DATA_STORAGE + BLOB_URI_SUFFIX
+DATA_STORAGE_QUEUE_URI = DATA_STORAGE + QUEUE_URI_SUFFIX
+DATA_STORAGE_TABLE_URI = DATA_STORAGE + TABLE_URI_SUFFIX
+DATA_STORAGE_CLIENT_ID = DATA_STORAGE + CLIENT_ID_SUFFIX
+#: true: every container, table and queue exists already (infra creates them)
+#: and the Azure adapters never try to create one, so the app's identity
+#: needs no right to create (or delete) them.
+STORAGE_PROVISIONED = "STORAGE_PROVISIONED"
 DATA_DIR = "DATA_DIR"
 
 EVENTGRID_TOPIC_ENDPOINT = "EVENTGRID_TOPIC_ENDPOINT"
@@ -36,16 +56,18 @@ DEFAULT_DATA_DIR = Path(".data")
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:7071"
 
 #: Platform settings with a default, which a deployment may leave out.
-OPTIONAL = frozenset({DATA_DIR, EVENTGRID_TOPIC_KEY, PUBLIC_BASE_URL})
+OPTIONAL = frozenset({DATA_DIR, EVENTGRID_TOPIC_KEY, PUBLIC_BASE_URL, STORAGE_PROVISIONED})
 
 
 @dataclass(frozen=True, slots=True)
 class StorageSettings:
-    """Where blobs, tables and queues live.
+    """Where the app's blobs, tables and queues live.
 
     ``connection_string`` set: Azure Storage or Azurite with a connection
     string. Service URIs set: Azure Storage with managed identity. Neither:
-    the embedded store under ``data_dir``.
+    the embedded store under ``data_dir``. ``connection`` names the setting
+    family they came from (for messages); ``provisioned`` says every
+    container, table and queue already exists.
     """
 
     connection_string: str | None = None
@@ -54,22 +76,61 @@ class StorageSettings:
     table_service_uri: str | None = None
     client_id: str | None = None
     data_dir: Path = DEFAULT_DATA_DIR
+    connection: str = DATA_STORAGE
+    provisioned: bool = False
 
     @property
     def embedded(self) -> bool:
         return not self.connection_string and not self.blob_service_uri
 
+    @property
+    def queue_uri_setting(self) -> str:
+        return self.connection + QUEUE_URI_SUFFIX
+
+    @property
+    def table_uri_setting(self) -> str:
+        return self.connection + TABLE_URI_SUFFIX
+
     @classmethod
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> StorageSettings:
+        """The app's data storage: the ``DATA_STORAGE`` connection when any of
+        its settings is set, else ``AzureWebJobsStorage`` (``make run``,
+        Azurite and settings written before the two were split), else the
+        embedded store."""
         env = as_env(source)
-        return cls(
-            connection_string=env.optional(STORAGE),
-            blob_service_uri=env.optional(STORAGE_BLOB_URI),
-            queue_service_uri=env.optional(STORAGE_QUEUE_URI),
-            table_service_uri=env.optional(STORAGE_TABLE_URI),
-            client_id=env.optional(STORAGE_CLIENT_ID),
+        data = cls.for_connection(DATA_STORAGE, env)
+        if data.connection_string or data.blob_service_uri or _any_identity_setting(data):
+            return data
+        return cls.for_connection(STORAGE, env)
+
+    @classmethod
+    def for_connection(
+        cls, connection: str, source: Env | Mapping[str, str] | None = None
+    ) -> StorageSettings:
+        """The storage one connection name points at (no fallback)."""
+        env = as_env(source)
+        settings = cls(
+            connection_string=env.optional(connection),
+            blob_service_uri=env.optional(connection + BLOB_URI_SUFFIX),
+            queue_service_uri=env.optional(connection + QUEUE_URI_SUFFIX),
+            table_service_uri=env.optional(connection + TABLE_URI_SUFFIX),
+            client_id=env.optional(connection + CLIENT_ID_SUFFIX),
             data_dir=Path(env.text(DATA_DIR, str(DEFAULT_DATA_DIR))),
+            connection=connection,
+            provisioned=env.flag(STORAGE_PROVISIONED, default=False),
         )
+        if settings.embedded and _any_identity_setting(settings):
+            # Half an identity-based connection would silently fall back to
+            # the embedded store: data written where nobody looks.
+            raise SettingsError(
+                f"{connection}{BLOB_URI_SUFFIX} (or {connection}) must be set "
+                f"when other {connection}__* settings are"
+            )
+        return settings
+
+
+def _any_identity_setting(settings: StorageSettings) -> bool:
+    return bool(settings.queue_service_uri or settings.table_service_uri or settings.client_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,12 @@ def notify_completion(event: func.CloudEvent, context: func.Context) -> None:
     # %WEBHOOK_QUEUE%: the host resolves the queue name from that app setting.
     arg_name="message",
     queue_name="%WEBHOOK_QUEUE%",
-    connection="AzureWebJobsStorage",
+    # The queue lives with the app's data (kernel.settings.DATA_STORAGE), not
+    # in the host's own storage: the host reads DATA_STORAGE__queueServiceUri,
+    # __credential and __clientId (the app identity, which holds roles on this
+    # queue and its -poison twin only). Locally the dev host falls back to
+    # AzureWebJobsStorage when DATA_STORAGE is unset, as the app does.
+    connection="DATA_STORAGE",
 )
 def deliver_webhook(message: func.QueueMessage, context: func.Context) -> None:
     with invocation(context, None, queue_message_id=message.id):

@@ -113,7 +113,7 @@ def index_document(event: func.CloudEvent, context: func.Context) -> None:
     # %SEARCH_REINDEX_QUEUE%: the host resolves the queue name from that app setting.
     arg_name="message",
     queue_name="%SEARCH_REINDEX_QUEUE%",
-    connection="AzureWebJobsStorage",
+    connection="DATA_STORAGE",
 )
 def reindex_documents(message: func.QueueMessage, context: func.Context) -> None:
     with invocation(context, None, queue_message_id=message.id):

@@ -1,6 +1,6 @@
 // Event Grid: the app's custom topic (document.uploaded and the completion
 // events, CloudEvents 1.0, Entra ID only) and the system topic that carries the
-// storage account's BlobCreated events (blob drop into the inbox container).
+// data account's BlobCreated events (blob drop into the inbox container).
 // Subscriptions are created after the code is deployed: infra/subscriptions.bicep.
 
 param location string
@@ -11,7 +11,9 @@ param systemTopicName string
 @description('False in disaster-recovery mode, where the storage account is reused.')
 param createSystemTopic bool = true
 
+@description('The data account (the inbox lives there); empty without a system topic.')
 param storageAccountId string
+
 param logAnalyticsId string
 
 resource topic 'Microsoft.EventGrid/topics@2025-02-15' = {

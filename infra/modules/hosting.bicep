@@ -1,18 +1,39 @@
-// The function app on Flex Consumption (FC1, Linux, Python 3.11), running as
-// the user-assigned identity, and its app settings: the settings contract with
-// processing/settings.py is checked by tests/unit/test_infra.py.
+// The function app on Flex Consumption (FC1, Linux, Python 3.11) with its two
+// user-assigned identities, and its app settings: the settings contract with
+// the code (kernel/settings.py and each capability's settings) is checked by
+// tests/unit/test_infra.py.
+//
+// Which identity each setting uses:
+//   host identity: AzureWebJobsStorage__* (the Functions host's own storage,
+//     the host account) and the deployment package (functionAppConfig).
+//   app identity: DATA_STORAGE__* (the app's data and the webhook queue
+//     trigger, the data account), AZURE_CLIENT_ID (the app code's
+//     DefaultAzureCredential: Event Grid) and
+//     APPLICATIONINSIGHTS_AUTHENTICATION_STRING (telemetry).
 
 param location string
 param tags object
 param planName string
 param appName string
-param identityName string
-param storageBlobEndpoint string
-param storageQueueEndpoint string
-param storageTableEndpoint string
+
+@description('The host identity: AzureWebJobsStorage and the deployment package.')
+param hostIdentityName string
+
+@description('The app identity: the data account, Event Grid, telemetry.')
+param appIdentityName string
+
+param hostStorageBlobEndpoint string
+param hostStorageQueueEndpoint string
+param hostStorageTableEndpoint string
+param dataStorageBlobEndpoint string
+param dataStorageQueueEndpoint string
+param dataStorageTableEndpoint string
 
 @description('Container, table and queue names shared with the app (main.bicep storageNames).')
 param storageNames object
+
+@description('The deployment package container, in the host account.')
+param deploymentContainerName string
 
 param appInsightsName string
 param topicName string
@@ -44,8 +65,12 @@ param embeddingsDimensions int
 // Single-line, parenthesised ternary (pycep-parser).
 var summaryProvider = empty(summaryEndpoint) ? 'extractive' : 'azure-openai'
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
-  name: identityName
+resource hostIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: hostIdentityName
+}
+
+resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: appIdentityName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -89,12 +114,13 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 
 // App settings (siteConfig.appSettings) replace the whole collection on every
 // provision. Every name the code reads is set unless it has a default
-// (processing/settings.py OPTIONAL) or is platform-provided;
+// (each settings module's OPTIONAL) or is platform-provided;
 // tests/unit/test_infra.py checks both ways. Not set on purpose:
 // EVENTGRID_TOPIC_KEY (the topic refuses keys), WEBHOOK_ALLOWED_CIDRS (the
-// webhook SSRF exception stays empty in Azure), AzureWebJobsStorage itself
-// (identity-based connection instead), FUNCTIONS_WORKER_RUNTIME and
-// FUNCTIONS_EXTENSION_VERSION (Flex Consumption rejects them).
+// webhook SSRF exception stays empty in Azure), AzureWebJobsStorage and
+// DATA_STORAGE themselves (identity-based connections instead),
+// FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION (Flex Consumption
+// rejects them).
 // (pycep-parser, hence checkov, fails on more than four comment lines in a row
 // inside an object: longer notes live outside the resource body.)
 resource app 'Microsoft.Web/sites@2024-04-01' = {
@@ -104,10 +130,13 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     'azd-service-name': 'functions'
   })
   kind: 'functionapp,linux'
+  // Both identities are attached (the platform's identity endpoint serves a
+  // token for either to code in the app process; docs/deploy.md).
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
-      '${identity.id}': {}
+      '${hostIdentity.id}': {}
+      '${appIdentity.id}': {}
     }
   }
   properties: {
@@ -122,31 +151,62 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       http20Enabled: true
       // The whole app settings collection (see the note above the resource).
       appSettings: [
-        // Host storage through the identity (no connection string, no key).
+        // The Functions host's own storage (keys, locks, diagnostic events):
+        // the host account, as the host identity (no connection string, no key).
         {
           name: 'AzureWebJobsStorage__credential'
           value: 'managedidentity'
         }
         {
           name: 'AzureWebJobsStorage__clientId'
-          value: identity.properties.clientId
+          value: hostIdentity.properties.clientId
         }
         {
           name: 'AzureWebJobsStorage__blobServiceUri'
-          value: storageBlobEndpoint
+          value: hostStorageBlobEndpoint
         }
         {
           name: 'AzureWebJobsStorage__queueServiceUri'
-          value: storageQueueEndpoint
+          value: hostStorageQueueEndpoint
         }
         {
           name: 'AzureWebJobsStorage__tableServiceUri'
-          value: storageTableEndpoint
+          value: hostStorageTableEndpoint
         }
-        // DefaultAzureCredential picks the user-assigned identity.
+        // The app's data: the data account, as the app identity. The app
+        // reads these (kernel/settings.py); the host reads them for the
+        // webhook queue trigger (connection DATA_STORAGE).
+        {
+          name: 'DATA_STORAGE__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'DATA_STORAGE__clientId'
+          value: appIdentity.properties.clientId
+        }
+        {
+          name: 'DATA_STORAGE__blobServiceUri'
+          value: dataStorageBlobEndpoint
+        }
+        {
+          name: 'DATA_STORAGE__queueServiceUri'
+          value: dataStorageQueueEndpoint
+        }
+        {
+          name: 'DATA_STORAGE__tableServiceUri'
+          value: dataStorageTableEndpoint
+        }
+        // storage.bicep creates every container, table and queue; the app
+        // identity's scoped roles could not create them anyway.
+        {
+          name: 'STORAGE_PROVISIONED'
+          value: 'true'
+        }
+        // DefaultAzureCredential (the app's Event Grid publisher) picks the
+        // app identity of the two.
         {
           name: 'AZURE_CLIENT_ID'
-          value: identity.properties.clientId
+          value: appIdentity.properties.clientId
         }
         // Telemetry: the Python worker exports through OpenTelemetry with the
         // identity (the component refuses its instrumentation key alone).
@@ -156,7 +216,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         }
         {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
-          value: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+          value: 'ClientId=${appIdentity.properties.clientId};Authorization=AAD'
         }
         {
           name: 'PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY'
@@ -259,13 +319,15 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         alwaysReady: concat(httpAlwaysReady, processorAlwaysReady)
       }
+      // The package lives in the host account and is read as the host
+      // identity: the app identity cannot replace the code that runs.
       deployment: {
         storage: {
           type: 'blobContainer'
-          value: '${storageBlobEndpoint}${storageNames.deploymentContainer}'
+          value: '${hostStorageBlobEndpoint}${deploymentContainerName}'
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.id
+            userAssignedIdentityResourceId: hostIdentity.id
           }
         }
       }

@@ -1,7 +1,8 @@
-// The app's user-assigned identity. User-assigned rather than system-assigned
-// so its role assignments exist before the function app does (the Functions
-// host needs storage access from its first start) and survive a re-creation of
-// the app.
+// One user-assigned identity (main.bicep makes two: the host's and the app's).
+// User-assigned rather than system-assigned so their role assignments exist
+// before the function app does (the Functions host needs storage access from
+// its first start), survive a re-creation of the app, and so the host and the
+// app code can sign in as different principals with different roles.
 
 param name string
 param location string

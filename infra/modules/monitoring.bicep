@@ -9,6 +9,8 @@ param actionGroupName string
 param budgetName string
 param alertEmail string
 param logRetentionDays int
+
+@description('Daily ingestion cap in GB; -1: no cap.')
 param logDailyCapGb int
 param monthlyBudget int
 param budgetStartDate string
@@ -22,8 +24,9 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: logRetentionDays
-    // Cost control: ingestion stops for the day at the cap (alerts that
-    // query logs go blind until the next day, so keep it well above normal).
+    // -1 (main.bicep's default): no cap, so nobody can blind the log alerts
+    // by flooding the logs. A cap stops ingestion, and those alerts, for the
+    // rest of the day once reached (see logDailyCapGb in main.bicep).
     workspaceCapping: {
       dailyQuotaGb: logDailyCapGb
     }

@@ -1,7 +1,8 @@
 // The passive region of an active-passive pair (main.bicep secondaryLocation,
 // docs/operations.md): a second function app and Flex Consumption plan with the
-// same code and app settings (hosting.bicep), on the same storage account as
-// the primary, with this region's own identity, Event Grid topic, Logic App,
+// same code and app settings (hosting.bicep), on the same data account as the
+// primary, with this region's own host account (host keys, leases, the
+// package), host and app identities, Event Grid topic, Logic App,
 // Application Insights and Log Analytics, so nothing it needs at run time but
 // storage lives in the primary region. Deployed in its own resource group in
 // its region: Resource Manager keeps serving it while the primary's is down.
@@ -16,8 +17,13 @@ param names object
 @description('Container, table and queue names shared with the app (main.bicep storageNames).')
 param storageNames object
 
+@description('The shared data account and its resource group.')
 param storageAccountName string
 param storageResourceGroupName string
+
+@description('SKU of this region\'s host account.')
+param hostStorageSku string
+param blobRecoveryDays int
 param alertEmail string
 param logRetentionDays int
 param logDailyCapGb int
@@ -44,13 +50,47 @@ param embeddingsAccountName string
 param embeddingsModel string
 param embeddingsDimensions int
 
-module identity 'identity.bicep' = {
-  name: 'secondary-identity'
+var deploymentContainer = 'app-package-${uniqueString(names.functionApp)}'
+
+module hostStorage 'host-storage.bicep' = {
+  name: 'secondary-host-storage'
   params: {
-    name: names.identity
+    name: names.hostStorageAccount
+    location: location
+    tags: tags
+    sku: hostStorageSku
+    deploymentContainerName: deploymentContainer
+    blobRecoveryDays: blobRecoveryDays
+  }
+}
+
+module hostIdentity 'identity.bicep' = {
+  name: 'secondary-host-identity'
+  params: {
+    name: names.hostIdentity
     location: location
     tags: tags
   }
+}
+
+module identity 'identity.bicep' = {
+  name: 'secondary-app-identity'
+  params: {
+    name: names.appIdentity
+    location: location
+    tags: tags
+  }
+}
+
+module hostStorageRoles 'host-storage-roles.bicep' = {
+  name: 'secondary-host-storage-roles'
+  params: {
+    storageAccountName: names.hostStorageAccount
+    hostPrincipalId: hostIdentity.outputs.principalId
+  }
+  dependsOn: [
+    hostStorage
+  ]
 }
 
 module monitoring 'monitoring.bicep' = {
@@ -118,8 +158,7 @@ module storageRoles 'storage-roles.bicep' = {
   scope: resourceGroup(storageResourceGroupName)
   params: {
     storageAccountName: storageAccountName
-    deadLetterContainerName: storageNames.deadLetterContainer
-    inboxContainerName: storageNames.inboxContainer
+    names: storageNames
     appPrincipalId: identity.outputs.principalId
     topicPrincipalId: events.outputs.topicPrincipalId
     systemTopicPrincipalId: ''
@@ -146,11 +185,16 @@ module hosting 'hosting.bicep' = {
     tags: tags
     planName: names.plan
     appName: names.functionApp
-    identityName: names.identity
-    storageBlobEndpoint: 'https://${storageAccountName}.blob.${environment().suffixes.storage}/'
-    storageQueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}/'
-    storageTableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}/'
+    hostIdentityName: names.hostIdentity
+    appIdentityName: names.appIdentity
+    hostStorageBlobEndpoint: 'https://${names.hostStorageAccount}.blob.${environment().suffixes.storage}/'
+    hostStorageQueueEndpoint: 'https://${names.hostStorageAccount}.queue.${environment().suffixes.storage}/'
+    hostStorageTableEndpoint: 'https://${names.hostStorageAccount}.table.${environment().suffixes.storage}/'
+    dataStorageBlobEndpoint: 'https://${storageAccountName}.blob.${environment().suffixes.storage}/'
+    dataStorageQueueEndpoint: 'https://${storageAccountName}.queue.${environment().suffixes.storage}/'
+    dataStorageTableEndpoint: 'https://${storageAccountName}.table.${environment().suffixes.storage}/'
     storageNames: storageNames
+    deploymentContainerName: deploymentContainer
     appInsightsName: names.appInsights
     topicName: names.topic
     logicAppName: names.logicApp
@@ -169,7 +213,9 @@ module hosting 'hosting.bicep' = {
     embeddingsDimensions: embeddingsDimensions
   }
   dependsOn: [
+    hostIdentity
     identity
+    hostStorageRoles
     storageRoles
     roles
     workflow

@@ -1,4 +1,5 @@
-// The app identity's roles outside storage (storage roles: storage-roles.bicep).
+// The app identity's roles outside storage (storage roles: storage-roles.bicep;
+// the host identity's: host-storage-roles.bicep).
 
 @description('Principal id of the app\'s user-assigned identity.')
 param appPrincipalId string
@@ -32,7 +33,9 @@ resource appEventSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // App identity, Application Insights only: with DisableLocalAuth the
-// component accepts telemetry only from principals holding this role.
+// component accepts telemetry only from principals holding this role. The
+// worker and the Functions host both send with
+// APPLICATIONINSIGHTS_AUTHENTICATION_STRING, which names this identity.
 resource appTelemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(appInsights.id, appPrincipalId, roleIds.monitoringMetricsPublisher)
   scope: appInsights

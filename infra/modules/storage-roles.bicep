@@ -1,12 +1,21 @@
-// Data-plane roles on the storage account, least privilege per identity.
-// Deployed in the storage account's resource group (which differs from the
-// app's in disaster-recovery mode, see main.bicep).
+// Data-plane roles on the data account, least privilege per identity: every
+// assignment is scoped to one container, table or queue, never the account.
+// Deployed in the data account's resource group (which differs from the
+// app's in disaster-recovery mode, see main.bicep). The host identity has no
+// role here; the app identity has none on the host account.
+//
+// The app never creates a container, table or queue (STORAGE_PROVISIONED=true:
+// storage.bicep creates them all), so none of these roles needs to allow it;
+// the built-in data roles that write still let their holder delete the one
+// container, table or queue they are scoped to (soft delete covers
+// containers; see docs/deploy.md for what remains).
 
 param storageAccountName string
-param deadLetterContainerName string
-param inboxContainerName string
 
-@description('Principal id of the app\'s user-assigned identity.')
+@description('Container, table and queue names shared with the app (main.bicep storageNames).')
+param names object
+
+@description('Principal id of the app\'s user-assigned identity (the one that reads documents).')
 param appPrincipalId string
 
 @description('Principal id of the custom topic\'s system-assigned identity.')
@@ -21,9 +30,10 @@ param developerPrincipalId string
 param developerPrincipalType string
 
 var roleIds = {
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 }
 
@@ -36,38 +46,157 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   name: 'default'
 }
 
-resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+resource uploadsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   parent: blobService
-  name: deadLetterContainerName
+  name: names.uploadsContainer
 }
 
 resource inboxContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   parent: blobService
-  name: inboxContainerName
+  name: names.inboxContainer
 }
 
-// App identity, blobs, whole account: the Functions host keeps its keys,
-// timer locks and coordination blobs in AzureWebJobsStorage and creates its
-// containers (Microsoft documents Storage Blob Data Owner as the host's
-// minimum for an identity-based AzureWebJobsStorage), Flex Consumption reads
-// the deployment package with this identity, and the app reads and writes
-// uploads, inbox and results. Owner covers all three; no narrower role does.
-resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, roleIds.storageBlobDataOwner)
-  scope: account
+resource resultsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: blobService
+  name: names.resultsContainer
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: blobService
+  name: names.deadLetterContainer
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource webhookQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: names.webhookQueue
+}
+
+resource webhookPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: names.webhookPoisonQueue
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource documentsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: names.documentsTable
+}
+
+resource webhookSubscriptionsTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: names.webhookSubscriptionsTable
+}
+
+resource webhookDeliveriesTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: names.webhookDeliveriesTable
+}
+
+resource searchStatusTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: names.searchStatusTable
+}
+
+resource searchReindexQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: names.searchReindexQueue
+}
+
+resource searchReindexPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: names.searchReindexPoisonQueue
+}
+
+// --- the app identity --------------------------------------------------------
+
+// App, uploads container: the upload route writes each accepted document and
+// the processor reads it back.
+resource appUploadsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(uploadsContainer.id, appPrincipalId, roleIds.storageBlobDataContributor)
+  scope: uploadsContainer
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
 
-// App identity, queues, whole account: the webhook queue trigger reads,
-// deletes and poisons messages, the sender enqueues retries with a
-// visibility delay, and the adapter creates queues on first use.
-resource appQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, roleIds.storageQueueDataContributor)
-  scope: account
+// App, inbox container, read only: the processor reads dropped blobs (size
+// first, then a bounded download); it never writes or deletes them.
+resource appInboxReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(inboxContainer.id, appPrincipalId, roleIds.storageBlobDataReader)
+  scope: inboxContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataReader)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, results container: the processor writes each result, the result route
+// and the content cache read them.
+resource appResultsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(resultsContainer.id, appPrincipalId, roleIds.storageBlobDataContributor)
+  scope: resultsContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, documents table: status records, blob claims and the content cache
+// (insert, read, conditional update, query).
+resource appDocumentsTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(documentsTable.id, appPrincipalId, roleIds.storageTableDataContributor)
+  scope: documentsTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, webhook subscriptions table: registrations, their secrets and health.
+resource appWebhookSubscriptionsTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webhookSubscriptionsTable.id, appPrincipalId, roleIds.storageTableDataContributor)
+  scope: webhookSubscriptionsTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, webhook deliveries table: deliveries, attempts and dead letters.
+resource appWebhookDeliveriesTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webhookDeliveriesTable.id, appPrincipalId, roleIds.storageTableDataContributor)
+  scope: webhookDeliveriesTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, webhook queue: the fan-out and the worker enqueue jobs (retries with a
+// visibility delay), and the Functions host's queue trigger, which signs in as
+// this identity (DATA_STORAGE__clientId), reads, hides, renews, releases and
+// deletes them. Contributor rather than Reader + Message Processor (the pair
+// Microsoft lists for a trigger): releasing or renewing a message is Update
+// Message (messages/write), which neither of those roles includes.
+resource appWebhookQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webhookQueue.id, appPrincipalId, roleIds.storageQueueDataContributor)
+  scope: webhookQueue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
     principalId: appPrincipalId
@@ -75,18 +204,54 @@ resource appQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// App identity, tables, whole account: document records and webhook
-// subscriptions/deliveries, tables created on first use, and the host's
-// diagnostic events (written to AzureWebJobsStorage tables).
-resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, roleIds.storageTableDataContributor)
-  scope: account
+// App, the webhook poison queue, send only: the Functions host moves a job
+// there after maxDequeueCount failures. Nothing reads it with this identity
+// (alerts watch the logs; dead letters live in the deliveries table).
+resource appWebhookPoisonSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webhookPoisonQueue.id, appPrincipalId, roleIds.storageQueueDataMessageSender)
+  scope: webhookPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataMessageSender)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, search status table: each document's index state and the reindex jobs.
+resource appSearchStatusTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(searchStatusTable.id, appPrincipalId, roleIds.storageTableDataContributor)
+  scope: searchStatusTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
+
+// App, reindex queue: the reindex route enqueues steps and its queue trigger
+// (DATA_STORAGE) works them; Contributor for the same reason as the webhook queue.
+resource appSearchReindexQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(searchReindexQueue.id, appPrincipalId, roleIds.storageQueueDataContributor)
+  scope: searchReindexQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, the reindex poison queue, send only (the host moves failed steps there).
+resource appSearchReindexPoisonSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(searchReindexPoisonQueue.id, appPrincipalId, roleIds.storageQueueDataMessageSender)
+  scope: searchReindexPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataMessageSender)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// --- Event Grid and the developer -------------------------------------------
 
 // Custom topic identity, dead-letter container only: Event Grid writes the
 // events it could not deliver there (deadLetterWithResourceIdentity).

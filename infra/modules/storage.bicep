@@ -1,6 +1,11 @@
-// The storage account: documents, results, the app's tables and queues, Event
-// Grid dead letters, the deployment package and the Functions host's own state.
-// Access is Microsoft Entra ID only (no account keys, no SAS, no anonymous read).
+// The data account: documents (uploads, inbox), results, Event Grid dead
+// letters, the app's tables and its webhook queue. Nothing of the Functions
+// host lives here (its keys, locks and the deployment package are in the host
+// account, host-storage.bicep), so the identity that reads documents cannot
+// reach them, and the app identity's roles here are scoped to the containers,
+// tables and queues below (storage-roles.bicep). Access is Microsoft Entra ID
+// only (no account keys, no SAS, no anonymous read); the account's properties
+// are the host account's, word for word (tests/unit/test_infra.py).
 
 param name string
 param location string
@@ -115,12 +120,13 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   }
 }
 
+// Every container the app and Event Grid use: with STORAGE_PROVISIONED=true
+// the app never creates one (its roles here could not), so each must exist.
 var containerNames = [
   names.uploadsContainer
   names.inboxContainer
   names.resultsContainer
   names.deadLetterContainer
-  names.deploymentContainer
 ]
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in containerNames: {
@@ -136,8 +142,11 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
-// The Functions host creates the poison queue on the first poison message;
-// declaring it keeps monitoring and teardown complete.
+// The webhook queue trigger binds to this account (connection DATA_STORAGE),
+// so the Functions host puts poison messages in `<queue>-poison` here. It
+// would create that queue on the first poison message, which the app
+// identity's roles do not allow: the queue is declared, and the identity may
+// only add messages to it.
 var queueNames = [
   names.webhookQueue
   names.webhookPoisonQueue
@@ -155,6 +164,7 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
   name: 'default'
 }
 
+// Created here, never by the app (STORAGE_PROVISIONED=true).
 var tableNames = [
   names.documentsTable
   names.webhookSubscriptionsTable

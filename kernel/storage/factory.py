@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kernel.credentials import CredentialFactory, managed_identity
 from kernel.errors import SettingsError
-from kernel.settings import STORAGE_QUEUE_URI, STORAGE_TABLE_URI, StorageSettings
+from kernel.settings import StorageSettings
 from kernel.storage.azure import AzureBlobStore, AzureQueueStore, AzureTableStore, ClientOptions
 from kernel.storage.embedded import EmbeddedBlobStore, EmbeddedQueueStore, EmbeddedTableStore
 from kernel.storage.ports import BlobStore, QueueStore, TableStore
@@ -37,25 +37,38 @@ def create_stores(
     """The stores for ``storage``: Azure by connection string, Azure with a
     managed identity by service URIs (``credential``, else one for
     ``storage.client_id``), else the embedded store in ``data_dir``.
+    ``storage.provisioned`` keeps the Azure stores from creating containers,
+    tables and queues (the embedded store always makes its folders).
 
     Nothing is contacted yet; clients connect on first use.
     """
+    create = not storage.provisioned
     if storage.connection_string:
         connection = storage.connection_string
         return Stores(
-            blobs=AzureBlobStore(connection_string=connection, options=options),
-            tables=AzureTableStore(connection_string=connection, options=options),
-            queues=AzureQueueStore(connection_string=connection, options=options),
+            blobs=AzureBlobStore(connection_string=connection, options=options, create=create),
+            tables=AzureTableStore(connection_string=connection, options=options, create=create),
+            queues=AzureQueueStore(connection_string=connection, options=options, create=create),
         )
     if storage.blob_service_uri:
         credential = credential or managed_identity(storage.client_id)
         blob_uri = storage.blob_service_uri
-        queue_uri = storage.queue_service_uri or _sibling_uri(blob_uri, "queue", STORAGE_QUEUE_URI)
-        table_uri = storage.table_service_uri or _sibling_uri(blob_uri, "table", STORAGE_TABLE_URI)
+        queue_uri = storage.queue_service_uri or _sibling_uri(
+            blob_uri, "queue", storage.queue_uri_setting
+        )
+        table_uri = storage.table_service_uri or _sibling_uri(
+            blob_uri, "table", storage.table_uri_setting
+        )
         return Stores(
-            blobs=AzureBlobStore(account_url=blob_uri, credential=credential, options=options),
-            tables=AzureTableStore(account_url=table_uri, credential=credential, options=options),
-            queues=AzureQueueStore(account_url=queue_uri, credential=credential, options=options),
+            blobs=AzureBlobStore(
+                account_url=blob_uri, credential=credential, options=options, create=create
+            ),
+            tables=AzureTableStore(
+                account_url=table_uri, credential=credential, options=options, create=create
+            ),
+            queues=AzureQueueStore(
+                account_url=queue_uri, credential=credential, options=options, create=create
+            ),
         )
     return Stores(
         blobs=EmbeddedBlobStore(storage.data_dir),

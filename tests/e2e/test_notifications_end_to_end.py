@@ -5,13 +5,14 @@ host's log holds no document body, secret or SAS signature."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from processing.events import DOCUMENT_COMPLETED
+from tests.azurite import Azurite
 from tests.e2e.apphost import AppHost, wait_for
 from tests.support.webhooks import Receiver, Reply, receiving
 
@@ -27,14 +28,51 @@ def receivers() -> Iterator[tuple[Receiver, Receiver]]:
         yield webhook, logic_app
 
 
+@pytest.fixture(params=["embedded", pytest.param("two-accounts", marks=pytest.mark.azurite)])
+def storage(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[dict[str, str], Azurite | None]]:
+    """The embedded store, or the Azure layout on two Azurite servers: the
+    app's data (and the webhook queue trigger) in DATA_STORAGE, the
+    Functions host's connection in AzureWebJobsStorage. Yields the settings
+    and the host account."""
+    if request.param == "embedded":
+        yield {}, None
+        return
+    make_azurite: Callable[..., Azurite] = request.getfixturevalue("make_azurite")
+    data, host = make_azurite(), make_azurite()
+    yield (
+        {"DATA_STORAGE": data.connection_string, "AzureWebJobsStorage": host.connection_string},
+        host,
+    )
+
+
+def assert_holds_nothing_of_the_app(account: Azurite) -> None:
+    from azure.data.tables import TableServiceClient
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
+
+    connection = account.connection_string
+    with BlobServiceClient.from_connection_string(connection) as blobs:
+        assert [c.name for c in blobs.list_containers()] == []
+    with QueueServiceClient.from_connection_string(connection) as queues:
+        assert [q.name for q in queues.list_queues()] == []
+    with TableServiceClient.from_connection_string(connection) as tables:
+        assert [t.name for t in tables.list_tables()] == []
+
+
 def test_an_upload_ends_in_a_verified_webhook_and_a_logic_app_notice(
-    tmp_path: Path, receivers: tuple[Receiver, Receiver]
+    tmp_path: Path,
+    receivers: tuple[Receiver, Receiver],
+    storage: tuple[dict[str, str], Azurite | None],
 ) -> None:
     webhook, logic_app = receivers
+    settings, host_account = storage
     logic_app_url = logic_app.url("/workflows/run", query=f"sp=%2Fread&sv=1.0&sig={SAS_SIGNATURE}")
     host = AppHost(
         tmp_path / "data",
         env={
+            **settings,
             "WEBHOOK_ALLOWED_CIDRS": "127.0.0.0/8",
             "WEBHOOK_RETRY_SCHEDULE": "0.2,0.5",
             "LOGIC_APP_URL": logic_app_url,
@@ -68,5 +106,8 @@ def test_an_upload_ends_in_a_verified_webhook_and_a_logic_app_notice(
         assert "document.accepted" in log and "webhook" in log
         for leaked in (MARKER, secret, SAS_SIGNATURE):  # ...and nothing else
             assert leaked not in log
+        if host_account is not None:
+            # Documents, records and the webhook queue all went to DATA_STORAGE.
+            assert_holds_nothing_of_the_app(host_account)
     finally:
         host.stop()

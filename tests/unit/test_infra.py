@@ -36,6 +36,7 @@ CHECKOV_CONFIG = ROOT / ".checkov.yaml"
 LOCAL_ONLY = {
     "AzureWebJobsStorage": "Azure uses the identity-based AzureWebJobsStorage__* settings; "
     "a connection string would need an account key, and keys are disabled",
+    "DATA_STORAGE": "Azure uses the identity-based DATA_STORAGE__* settings, for the same reason",
     "DATA_DIR": "the embedded store used when no storage is configured",
     "EVENTGRID_TOPIC_KEY": "the Azure topic refuses keys (disableLocalAuth)",
     "FUNCTIONS_WORKER_RUNTIME": "Flex Consumption takes the runtime from functionAppConfig "
@@ -52,6 +53,8 @@ PLATFORM_PROVIDED = {
 #: than for the app's code.
 READ_BY_HOST_OR_SDK = {
     "AzureWebJobsStorage__credential": "Functions host: identity-based host storage",
+    "DATA_STORAGE__credential": "Functions host: the webhook queue trigger's identity-based "
+    "connection (the app builds its credential from DATA_STORAGE__clientId)",
     "AZURE_CLIENT_ID": "azure-identity: DefaultAzureCredential picks the user-assigned identity",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "the worker's exporter signs in with Entra ID",
 }
@@ -99,6 +102,8 @@ def test_infra_has_the_entry_point_and_the_modules() -> None:
         "subscriptions.bicep",
         "modules/hosting.bicep",
         "modules/storage.bicep",
+        "modules/host-storage.bicep",
+        "modules/host-storage-roles.bicep",
         "modules/events.bicep",
         "modules/monitoring.bicep",
         "modules/alerts.bicep",
@@ -293,6 +298,62 @@ def test_telemetry_is_left_to_the_worker_with_entra_id() -> None:
     assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"
     assert "APPLICATIONINSIGHTS_CONNECTION_STRING" in settings
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+    assert settings["DATA_STORAGE__credential"] == "managedidentity"
+
+
+def _reference(value: Any) -> str:
+    """`a.b.c` for a pycep property access (`appIdentity.properties.clientId`)."""
+    if isinstance(value, str):
+        return value
+    operator = value["operator"]
+    assert operator["type"] == "property_accessor", value
+    operands = operator["operands"]
+    return f"{_reference(operands['operand_1'])}.{_reference(operands['operand_2'])}"
+
+
+def _interpolated(value: Any) -> list[str]:
+    """The parameter names inside a pycep string interpolation."""
+    text = json.dumps(value, default=str)
+    return re.findall(r"\b(hostStorage\w+|dataStorage\w+)\b", text)
+
+
+def test_each_storage_connection_uses_its_own_identity_and_account() -> None:
+    """The host's storage is the host account as the host identity; the app's
+    data (and the webhook queue trigger) the data account as the app
+    identity; the app's SDKs and telemetry sign in as the app identity."""
+    settings = app_settings()
+    assert _reference(settings["AzureWebJobsStorage__clientId"]) == (
+        "hostIdentity.properties.clientId"
+    )
+    assert _reference(settings["DATA_STORAGE__clientId"]) == "appIdentity.properties.clientId"
+    assert _reference(settings["AZURE_CLIENT_ID"]) == "appIdentity.properties.clientId"
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == (
+        "ClientId=${appIdentity.properties.clientId};Authorization=AAD"
+    )
+    for service in ("blob", "queue", "table"):
+        assert settings[f"AzureWebJobsStorage__{service}ServiceUri"] == (
+            f"hostStorage{service.title()}Endpoint"
+        )
+        assert settings[f"DATA_STORAGE__{service}ServiceUri"] == (
+            f"dataStorage{service.title()}Endpoint"
+        )
+    assert settings["STORAGE_PROVISIONED"] == "true"
+
+
+def test_the_deployment_package_is_in_the_host_account_read_as_the_host_identity() -> None:
+    """Flex Consumption reads the package from the host account, as the host
+    identity: the identity that reads documents cannot replace the code."""
+    hosting = parse_bicep(INFRA / "modules" / "hosting.bicep")
+    (site,) = [
+        r["config"]
+        for r in hosting["resources"].values()
+        if r["type"] == "Microsoft.Web/sites" and not r["existing"]
+    ]
+    storage = site["properties"]["functionAppConfig"]["deployment"]["storage"]
+    assert _interpolated(storage["value"]) == ["hostStorageBlobEndpoint"]
+    assert _reference(storage["authentication"]["userAssignedIdentityResourceId"]) == (
+        "hostIdentity.id"
+    )
 
 
 def storage_names() -> dict[str, str]:
@@ -318,10 +379,45 @@ def test_storage_names_match_the_local_sample() -> None:
 
 
 def test_storage_module_creates_every_named_resource() -> None:
-    """Every shared container, table and queue name is created by storage.bicep."""
+    """Every shared container, table and queue name is created by storage.bicep
+    (the app never creates one: STORAGE_PROVISIONED=true), and the poison
+    queue of the webhook queue is among them."""
     text = (INFRA / "modules" / "storage.bicep").read_text(encoding="utf-8")
     missing = [key for key in storage_names() if f"names.{key}" not in text]
     assert missing == []
+    names = storage_names()
+    assert names["webhookPoisonQueue"] == names["webhookQueue"] + "-poison"
+
+
+def test_the_host_account_holds_nothing_of_the_app() -> None:
+    """host-storage.bicep creates the package container and no container,
+    queue or table of the app's."""
+    host = parse_bicep(INFRA / "modules" / "host-storage.bicep")["resources"]
+    types = sorted(r["type"] for r in host.values())
+    assert types == [
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Storage/storageAccounts/blobServices",
+        "Microsoft.Storage/storageAccounts/blobServices/containers",
+        "Microsoft.Storage/storageAccounts/managementPolicies",
+    ]
+    text = (INFRA / "modules" / "host-storage.bicep").read_text(encoding="utf-8")
+    assert not [key for key in storage_names() if key in text]
+
+
+def _account(path: Path) -> Mapping[str, Any]:
+    resources = parse_bicep(path)["resources"]
+    config: Mapping[str, Any] = resources["account"]["config"]
+    return config
+
+
+def test_both_accounts_have_the_same_security_properties() -> None:
+    """The host account is locked down exactly as the data account: one
+    `properties` block, word for word (keys off, no public blob access, TLS
+    1.2, HTTPS only, OAuth by default, infrastructure encryption...)."""
+    data = _account(INFRA / "modules" / "storage.bicep")
+    host = _account(INFRA / "modules" / "host-storage.bicep")
+    assert host["properties"] == data["properties"]
+    assert host["kind"] == data["kind"] == "StorageV2"
 
 
 def test_production_storage_defaults_to_gzrs() -> None:
@@ -336,13 +432,33 @@ def test_production_storage_defaults_to_gzrs() -> None:
     assert default["operands"]["true_value"] == "Standard_GZRS"
 
 
-def test_storage_refuses_keys_and_anonymous_access() -> None:
+@pytest.mark.parametrize("module", ["storage.bicep", "host-storage.bicep"])
+def test_storage_refuses_keys_and_anonymous_access(module: str) -> None:
     """Identity-only storage with TLS 1.2 and no public blob access."""
-    storage = parse_bicep(INFRA / "modules" / "storage.bicep")["resources"]["account"]["config"]
-    properties = storage["properties"]
+    properties = _account(INFRA / "modules" / module)["properties"]
     assert properties["allowSharedKeyAccess"] is False
     assert properties["allowBlobPublicAccess"] is False
     assert properties["minimumTlsVersion"] == "TLS1_2"
+    assert properties["supportsHttpsTrafficOnly"] is True
+
+
+def test_production_host_storage_is_zone_redundant() -> None:
+    """The host account survives a zone (production or zone-redundant
+    instances), without paying for a geo copy nobody would read."""
+    params = parse_bicep(INFRA / "main.bicep")["parameters"]
+    default = params["hostStorageSku"]["default"]["operator"]
+    assert default["type"] == "conditional"
+    assert default["operands"]["true_value"] == "Standard_ZRS"
+    assert default["operands"]["false_value"] == "Standard_LRS"
+    condition = json.dumps(default["operands"]["condition"], default=str)
+    assert "production" in condition and "zoneRedundant" in condition
+
+
+def test_the_log_analytics_daily_cap_is_off_by_default() -> None:
+    """-1: nobody can stop ingestion (and the log alerts) by flooding the logs."""
+    params = parse_bicep(INFRA / "main.bicep")["parameters"]
+    default = params["logDailyCapGb"]["default"]
+    assert default == {"operator": {"type": "minus", "operands": {"integer_value": 1}}}
 
 
 def test_dead_letter_writers_are_scoped_to_the_dead_letter_container() -> None:
@@ -350,6 +466,104 @@ def test_dead_letter_writers_are_scoped_to_the_dead_letter_container() -> None:
     resources = parse_bicep(INFRA / "modules" / "storage-roles.bicep")["resources"]
     for name in ("topicDeadLetterWriter", "systemTopicDeadLetterWriter"):
         assert resource_config(resources[name])["scope"] == "deadLetterContainer", name
+
+
+ROLE_NAMES = {
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a": "Storage Queue Data Message Sender",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+}
+
+
+def role_assignments(module: str) -> dict[str, tuple[str, str, str]]:
+    """Each role assignment of a module: (principal parameter, role name, scope)."""
+    parsed = parse_bicep(INFRA / "modules" / module)
+    role_ids = parsed["variables"]["roleIds"]["value"]
+    found = {}
+    for name, resource in parsed["resources"].items():
+        if resource["type"] != "Microsoft.Authorization/roleAssignments":
+            continue
+        config = resource_config(resource)
+        properties = config["properties"]
+        role_key = json.dumps(properties["roleDefinitionId"], default=str)
+        (role,) = [key for key in role_ids if f'"roleIds", "operand_2": "{key}"' in role_key]
+        found[name] = (properties["principalId"], ROLE_NAMES[role_ids[role]], config["scope"])
+    return found
+
+
+def test_the_app_identity_holds_scoped_data_roles_only() -> None:
+    """The identity that reads documents holds roles on the containers,
+    tables and queues it uses, each on its own scope, and none on the account."""
+    app = {
+        scope: role
+        for principal, role, scope in role_assignments("storage-roles.bicep").values()
+        if principal == "appPrincipalId"
+    }
+    assert app == {
+        "uploadsContainer": "Storage Blob Data Contributor",
+        "inboxContainer": "Storage Blob Data Reader",
+        "resultsContainer": "Storage Blob Data Contributor",
+        "documentsTable": "Storage Table Data Contributor",
+        "webhookSubscriptionsTable": "Storage Table Data Contributor",
+        "webhookDeliveriesTable": "Storage Table Data Contributor",
+        "webhookQueue": "Storage Queue Data Contributor",
+        "webhookPoisonQueue": "Storage Queue Data Message Sender",
+        "searchStatusTable": "Storage Table Data Contributor",
+        "searchReindexQueue": "Storage Queue Data Contributor",
+        "searchReindexPoisonQueue": "Storage Queue Data Message Sender",
+    }
+
+
+def test_the_app_identity_publishes_to_the_topic_only() -> None:
+    """Outside storage the app identity holds EventGrid Data Sender on the
+    custom topic and Monitoring Metrics Publisher on Application Insights,
+    each scoped to that one resource (never the group or subscription)."""
+    assert sorted(role_assignments("roles.bicep").values()) == [
+        ("appPrincipalId", "EventGrid Data Sender", "topic"),
+        ("appPrincipalId", "Monitoring Metrics Publisher", "appInsights"),
+    ]
+
+
+def test_the_language_role_is_on_the_app_identity_and_the_language_account() -> None:
+    """Language Reader, scoped to the Language account, for the app identity
+    (main.bicep passes the app identity, never the host identity)."""
+    parsed = parse_bicep(INFRA / "modules" / "language.bicep")
+    (assignment,) = [
+        resource_config(resource)
+        for resource in parsed["resources"].values()
+        if resource["type"] == "Microsoft.Authorization/roleAssignments"
+    ]
+    assert assignment["scope"] == "language"
+    assert assignment["properties"]["principalId"] == "appPrincipalId"
+    assert "languageReaderRoleId" in json.dumps(
+        assignment["properties"]["roleDefinitionId"], default=str
+    )
+    main = (INFRA / "main.bicep").read_text(encoding="utf-8")
+    language_call = main.split("module language")[1].split("\nmodule ")[0]
+    assert "appPrincipalId: appIdentity.outputs.principalId" in language_call
+
+
+def test_the_host_identity_holds_roles_on_the_host_account_only() -> None:
+    """Owner on blobs (Microsoft's documented minimum for identity-based
+    AzureWebJobsStorage) and Table Data Contributor (diagnostic events), on
+    the host account; no other module grants the host identity anything."""
+    host = role_assignments("host-storage-roles.bicep")
+    assert sorted(host.values()) == [
+        ("hostPrincipalId", "Storage Blob Data Owner", "account"),
+        ("hostPrincipalId", "Storage Table Data Contributor", "account"),
+    ]
+    main = (INFRA / "main.bicep").read_text(encoding="utf-8")
+    # The host identity's principal goes to host-storage-roles.bicep alone.
+    assert main.count("hostIdentity.outputs.principalId") == 1
+    assert (
+        "appIdentity.outputs.principalId"
+        not in main.split("module hostStorageRoles")[1].split("module roles")[0]
+    )
 
 
 def test_no_output_exposes_the_logic_app_callback_url() -> None:

@@ -12,7 +12,7 @@ from kernel import telemetry
 from kernel.env import Env
 from kernel.errors import SettingsError
 from kernel.settings import OPTIONAL as PLATFORM_OPTIONAL
-from kernel.settings import PlatformSettings
+from kernel.settings import PlatformSettings, StorageSettings
 from notifications import settings as notification_settings
 from notifications.settings import NotificationSettings
 from processing import settings as processing_settings
@@ -23,11 +23,15 @@ from search.settings import SearchSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME"}
+#: Identity-based connections: service URIs and a client id have no local
+#: value (locally a connection string or the embedded store is used), and an
+#: empty one in local.settings.json would tell Core Tools' host that the
+#: connection exists. The connection strings themselves (AzureWebJobsStorage,
+#: DATA_STORAGE) are in the sample, empty.
 IDENTITY_ONLY = {
-    "AzureWebJobsStorage__blobServiceUri",
-    "AzureWebJobsStorage__queueServiceUri",
-    "AzureWebJobsStorage__tableServiceUri",
-    "AzureWebJobsStorage__clientId",
+    f"{connection}__{name}"
+    for connection in ("AzureWebJobsStorage", "DATA_STORAGE")
+    for name in ("blobServiceUri", "queueServiceUri", "tableServiceUri", "clientId")
 }
 
 
@@ -86,6 +90,86 @@ def test_limits_come_from_their_settings() -> None:
     assert settings.isolation_limits.memory_bytes == 256 * MIB
     assert settings.isolation_limits.workers == 4
     assert settings.isolation is False
+
+
+def test_data_storage_wins_over_the_host_connection() -> None:
+    """With DATA_STORAGE set the app's data goes there, whatever
+    AzureWebJobsStorage says (in Azure: two accounts)."""
+    storage = StorageSettings.from_env(
+        {
+            "AzureWebJobsStorage__blobServiceUri": "https://host.blob.core.windows.net",
+            "AzureWebJobsStorage__clientId": "host-identity",
+            "DATA_STORAGE__blobServiceUri": "https://data.blob.core.windows.net",
+            "DATA_STORAGE__queueServiceUri": "https://data.queue.core.windows.net",
+            "DATA_STORAGE__tableServiceUri": "https://data.table.core.windows.net",
+            "DATA_STORAGE__clientId": "app-identity",
+            "STORAGE_PROVISIONED": "true",
+        }
+    )
+    assert storage.connection == "DATA_STORAGE"
+    assert storage.blob_service_uri == "https://data.blob.core.windows.net"
+    assert storage.queue_service_uri == "https://data.queue.core.windows.net"
+    assert storage.client_id == "app-identity"
+    assert storage.provisioned is True
+
+
+def test_data_storage_as_a_connection_string() -> None:
+    storage = StorageSettings.from_env(
+        {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "DATA_STORAGE": "Other=1"}
+    )
+    assert (storage.connection, storage.connection_string) == ("DATA_STORAGE", "Other=1")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"AzureWebJobsStorage": "UseDevelopmentStorage=true"},
+        {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "DATA_STORAGE": "  "},
+    ],
+)
+def test_without_data_storage_the_app_falls_back_to_azure_web_jobs_storage(
+    env: dict[str, str],
+) -> None:
+    """make run-azurite, Azurite setups and older local settings: one account."""
+    storage = StorageSettings.from_env(env)
+    assert storage.connection == "AzureWebJobsStorage"
+    assert storage.connection_string == "UseDevelopmentStorage=true"
+    assert storage.provisioned is False
+
+
+def test_identity_based_host_storage_alone_still_serves_the_app() -> None:
+    storage = StorageSettings.from_env(
+        {
+            "AzureWebJobsStorage__blobServiceUri": "https://one.blob.core.windows.net",
+            "AzureWebJobsStorage__clientId": "the-identity",
+        }
+    )
+    assert storage.connection == "AzureWebJobsStorage"
+    assert storage.blob_service_uri == "https://one.blob.core.windows.net"
+    assert storage.client_id == "the-identity"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATA_STORAGE__clientId": "app-identity"},
+        {"DATA_STORAGE__queueServiceUri": "https://data.queue.core.windows.net"},
+        {
+            "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+            "DATA_STORAGE__tableServiceUri": "https://data.table.core.windows.net",
+        },
+    ],
+)
+def test_half_a_data_storage_connection_is_refused(env: dict[str, str]) -> None:
+    """Never a silent fall back to other storage (or the embedded store)
+    when DATA_STORAGE is meant but incomplete."""
+    with pytest.raises(SettingsError, match="DATA_STORAGE__blobServiceUri"):
+        StorageSettings.from_env(env)
+
+
+def test_storage_provisioned_must_be_a_flag() -> None:
+    with pytest.raises(SettingsError, match="STORAGE_PROVISIONED"):
+        StorageSettings.from_env({"STORAGE_PROVISIONED": "sometimes"})
 
 
 def test_the_platform_hostname_sets_the_public_base_url() -> None:

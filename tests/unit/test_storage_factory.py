@@ -105,9 +105,30 @@ def test_service_uris_choose_azure_and_derive_missing_siblings() -> None:
     assert stores.tables._connection.account_url == "https://acct.table.example.net"
 
 
-def test_a_non_standard_blob_uri_needs_explicit_siblings() -> None:
-    with pytest.raises(SettingsError, match="AzureWebJobsStorage__queueServiceUri"):
-        create_stores(StorageSettings(blob_service_uri="http://127.0.0.1:10000/devstoreaccount1"))
+@pytest.mark.parametrize("connection", ["DATA_STORAGE", "AzureWebJobsStorage"])
+def test_a_non_standard_blob_uri_needs_explicit_siblings(connection: str) -> None:
+    """The error names the setting of the connection the URIs came from."""
+    with pytest.raises(SettingsError, match=f"{connection}__queueServiceUri"):
+        create_stores(
+            StorageSettings(
+                blob_service_uri="http://127.0.0.1:10000/devstoreaccount1", connection=connection
+            )
+        )
+
+
+@pytest.mark.parametrize("provisioned", [False, True])
+def test_provisioned_storage_builds_stores_that_never_create(provisioned: bool) -> None:
+    """STORAGE_PROVISIONED reaches every Azure store, by connection string or
+    by service URI."""
+    for settings in (
+        StorageSettings(connection_string="UseDevelopmentStorage=true", provisioned=provisioned),
+        StorageSettings(
+            blob_service_uri="https://acct.blob.core.windows.net", provisioned=provisioned
+        ),
+    ):
+        stores = create_stores(settings)
+        for store in (stores.blobs, stores.tables, stores.queues):
+            assert store._created._enabled is not provisioned  # type: ignore[attr-defined]
 
 
 def test_the_managed_identity_factory_builds_one_shared_credential() -> None:
@@ -207,3 +228,61 @@ def test_stores_close_every_store_that_can_close(tmp_path: Path) -> None:
     # Reopens on next use after close.
     assert stores.tables.get("docs", "p", "r")["RowKey"] == "r"
     stores.close()
+
+
+# Creating containers, tables and queues, or not (STORAGE_PROVISIONED)
+
+
+def _missing(code: str) -> Exception:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    error = ResourceNotFoundError(message="missing")
+    error.error_code = code  # type: ignore[attr-defined]
+    return error
+
+
+def test_created_names_create_once_and_again_after_the_name_is_gone() -> None:
+    from kernel.storage.azure.connection import CreatedNames
+
+    created: list[str] = []
+    names = CreatedNames(created.append, "ContainerNotFound")
+    assert names.call("uploads", lambda: 1) == 1
+    assert names.call("uploads", lambda: 2) == 2
+    assert created == ["uploads"]
+    calls = iter([_missing("ContainerNotFound"), None])
+
+    def recreated() -> str:
+        error = next(calls)
+        if error is not None:
+            raise error
+        return "ok"
+
+    assert names.call("uploads", recreated) == "ok"
+    assert created == ["uploads", "uploads"]
+
+
+def test_provisioned_names_are_never_created_and_a_missing_one_is_a_dependency_error() -> None:
+    """With create off nothing needs (or uses) the right to create: the
+    operation runs as is, and a missing container is a deployment fault, not
+    a missing blob."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    from kernel.storage.azure.connection import CreatedNames
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"created {name}")
+
+    names = CreatedNames(refuse, "ContainerNotFound", enabled=False)
+    assert names.call("uploads", lambda: "ok") == "ok"
+
+    def container_gone() -> None:
+        raise _missing("ContainerNotFound")
+
+    with pytest.raises(DependencyError, match=r"'uploads' does not exist.*provisioned"):
+        names.call("uploads", container_gone)
+
+    def blob_gone() -> None:
+        raise _missing("BlobNotFound")
+
+    with pytest.raises(ResourceNotFoundError):
+        names.call("uploads", blob_gone)

@@ -21,7 +21,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
-from kernel.settings import StorageSettings
+from kernel.settings import DATA_STORAGE, StorageSettings
+from kernel.settings import STORAGE as STORAGE_CONNECTION
 from kernel.storage.ports import BlobStore, QueueStore
 from tools.devhost.account import StorageAccount, describe_account
 from tools.devhost.blobwatch import BlobWatcher
@@ -97,12 +98,16 @@ class DevHost:
         )
         self.functions = index_functions(app)
         self.topic_key = self.options.topic_key or secrets.token_urlsafe(32)
+        # Settings from the environment: queue triggers may then name other
+        # connections (_trigger_queues); settings passed in serve everything.
+        self._storage_from_env = storage is None
         self._storage = storage or dataclasses.replace(
             StorageSettings.from_env(), data_dir=self.data_dir
         )
         self._blobs = blobs
         self._queues = queues
         self._stores: Stores | None = None
+        self._connection_stores: list[Stores] = []
         self._bind = (host, port)
         self._started = False
         self._stopped = threading.Event()
@@ -186,7 +191,7 @@ class DevHost:
                 QueuePoller(
                     function=function,
                     queue=self._queue_names[function.name],
-                    queues=queues,
+                    queues=self._trigger_queues(function, queues),
                     visibility_seconds=self.options.queue_visibility_seconds,
                     poll_seconds=self.options.queue_poll_seconds,
                     max_dequeue_count=self.host_json.max_dequeue_count,
@@ -215,6 +220,8 @@ class DevHost:
                 part.stop(STOP_TIMEOUT_SECONDS)
         if self._state is not None:
             self._state.close()
+        for stores in self._connection_stores:
+            stores.close()
         if self._stores is not None:
             self._stores.close()
         if self._lock is not None:
@@ -288,6 +295,43 @@ class DevHost:
         self._stores = stores = create_stores(self._storage)
         return self._blobs or stores.blobs, self._queues or stores.queues
 
+    def _trigger_queues(self, function: HostedFunction, app_queues: QueueStore) -> QueueStore:
+        """The queue store a queue trigger's ``connection`` names.
+
+        The app's own storage (``DATA_STORAGE``, else ``AzureWebJobsStorage``,
+        else the embedded store) serves every trigger whose connection is
+        unset or names that same storage. A connection set to other storage
+        (``AzureWebJobsStorage`` beside a separate ``DATA_STORAGE``) gets a
+        store of its own, as the Functions host would poll that account.
+        Unlike the Functions host, an unset connection falls back rather than
+        failing, as the app itself does: ``make run`` needs no storage settings.
+        """
+        if not self._storage_from_env or self._queues is not None:
+            return app_queues
+        connection = str(function.trigger.get("connection") or STORAGE_CONNECTION)
+        settings = StorageSettings.for_connection(connection)
+        if settings.embedded:
+            if connection not in (DATA_STORAGE, STORAGE_CONNECTION):
+                log.warning(
+                    "queue trigger %s names connection %s, which is not set: it polls the "
+                    "app's storage here, where the Functions host would not start it",
+                    function.name,
+                    connection,
+                )
+            return app_queues
+        if _same_queue_service(settings, self._storage):
+            return app_queues
+        from kernel.storage.factory import create_stores
+
+        own = create_stores(
+            dataclasses.replace(
+                settings, data_dir=self.data_dir, provisioned=self._storage.provisioned
+            )
+        )
+        self._connection_stores.append(own)
+        log.info("queue trigger %s polls connection %s", function.name, connection)
+        return own.queues
+
     def _dispatch(self, request: Request) -> Response:
         if not self._host_allowed(request.header("host")):
             return Response.text(HTTPStatus.MISDIRECTED_REQUEST, "Misdirected Request")
@@ -334,3 +378,12 @@ class DevHost:
 
 def _json(payload: Any) -> Response:
     return Response.json(HTTPStatus.OK, json.dumps(payload).encode())
+
+
+def _same_queue_service(a: StorageSettings, b: StorageSettings) -> bool:
+    """Whether two storage settings reach the same queue service."""
+    return (a.connection_string, a.blob_service_uri, a.queue_service_uri) == (
+        b.connection_string,
+        b.blob_service_uri,
+        b.queue_service_uri,
+    )

@@ -6,7 +6,10 @@ The SDKs are imported and their clients created on first use, then reused:
 they are thread-safe and keep a connection pool. Containers, tables and
 queues are created on the first write into them; a process remembers which
 it created, and creates one again if it has since disappeared (an emulator
-restarted with in-memory persistence, a container deleted by hand).
+restarted with in-memory persistence, a container deleted by hand). Built
+with ``create=False`` (``STORAGE_PROVISIONED=true``, as in Azure, where infra
+creates every one of them and the app's identity holds data roles on those
+resources only) a store never creates anything and never asks for the right to.
 
 Service errors never escape as SDK exceptions: missing things become
 :class:`~kernel.errors.NotFoundError`, lost races and taken names

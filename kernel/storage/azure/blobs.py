@@ -39,13 +39,14 @@ class AzureBlobStore:
         account_url: str | None = None,
         credential: CredentialFactory | None = None,
         options: ClientOptions | None = None,
+        create: bool = True,
     ) -> None:
         self._connection = Connection("blob", connection_string, account_url, credential)
         self._options = options or ClientOptions()
         self._lock = threading.Lock()
         self._service: BlobServiceClient | None = None
         self._containers: dict[str, ContainerClient] = {}
-        self._created = CreatedNames(self._create_container, "ContainerNotFound")
+        self._created = CreatedNames(self._create_container, "ContainerNotFound", enabled=create)
 
     def _client(self, container: str) -> ContainerClient:
         check_container_name(container)

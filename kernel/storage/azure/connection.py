@@ -1,6 +1,6 @@
 """What the three Azure stores share: connection strings and service URIs,
-retry options, creating containers, tables and queues on first use, and
-turning SDK exceptions into the ports' errors.
+retry options, creating containers, tables and queues on first use (unless
+infra provisioned them), and turning SDK exceptions into the ports' errors.
 """
 
 from __future__ import annotations
@@ -132,11 +132,21 @@ def storage_retry(options: ClientOptions, policy: Callable[..., Any]) -> dict[st
 
 
 class CreatedNames:
-    """Names of containers, tables or queues this process has made sure exist."""
+    """Names of containers, tables or queues this process has made sure exist.
 
-    def __init__(self, create: Callable[[str], None], missing_code: str) -> None:
+    With ``create`` off (``STORAGE_PROVISIONED``: infra created every name the
+    app uses) nothing is ever created: the identity then needs no right to
+    create or delete containers, tables or queues, and a missing one is a
+    deployment fault, reported as a :class:`~kernel.errors.DependencyError`
+    rather than as a missing row or blob.
+    """
+
+    def __init__(
+        self, create: Callable[[str], None], missing_code: str, *, enabled: bool = True
+    ) -> None:
         self._create = create
         self._missing_code = missing_code
+        self._enabled = enabled
         self._names: set[str] = set()
         self._lock = threading.Lock()
 
@@ -151,6 +161,11 @@ class CreatedNames:
         except ResourceNotFoundError as exc:
             if error_code(exc) != self._missing_code:
                 raise
+            if not self._enabled:
+                raise DependencyError(
+                    f"{name!r} does not exist ({self._missing_code}); storage is "
+                    "provisioned by the infrastructure, which should have created it"
+                ) from exc
         with self._lock:
             self._names.discard(name)
         self._ensure(name)
@@ -159,7 +174,7 @@ class CreatedNames:
     def _ensure(self, name: str) -> None:
         from azure.core.exceptions import ResourceExistsError
 
-        if name in self._names:
+        if not self._enabled or name in self._names:
             return
         with suppress(ResourceExistsError):
             self._create(name)

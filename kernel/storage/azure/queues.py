@@ -43,13 +43,14 @@ class AzureQueueStore:
         account_url: str | None = None,
         credential: CredentialFactory | None = None,
         options: ClientOptions | None = None,
+        create: bool = True,
     ) -> None:
         self._connection = Connection("queue", connection_string, account_url, credential)
         self._options = options or ClientOptions()
         self._lock = threading.Lock()
         self._service: QueueServiceClient | None = None
         self._queues: dict[str, QueueClient] = {}
-        self._created = CreatedNames(self._create_queue, "QueueNotFound")
+        self._created = CreatedNames(self._create_queue, "QueueNotFound", enabled=create)
 
     def _client(self, queue: str) -> QueueClient:
         check_queue_name(queue)

@@ -43,13 +43,14 @@ class AzureTableStore:
         account_url: str | None = None,
         credential: CredentialFactory | None = None,
         options: ClientOptions | None = None,
+        create: bool = True,
     ) -> None:
         self._connection = Connection("table", connection_string, account_url, credential)
         self._options = options or ClientOptions()
         self._lock = threading.Lock()
         self._service: TableServiceClient | None = None
         self._tables: dict[str, TableClient] = {}
-        self._created = CreatedNames(self._create_table, "TableNotFound")
+        self._created = CreatedNames(self._create_table, "TableNotFound", enabled=create)
 
     def _client(self, table: str) -> TableClient:
         # Azure Tables ignores the case of table names and Azurite does not:
