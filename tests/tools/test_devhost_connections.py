@@ -56,14 +56,18 @@ def storage_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[...
     return set_env
 
 
-def test_the_webhook_trigger_binds_to_the_data_connection() -> None:
-    """The app's one queue trigger reads the data account in Azure."""
+def test_every_queue_trigger_binds_to_the_data_connection() -> None:
+    """The app's queue triggers (webhook deliveries, reindex steps) read the data
+    account in Azure, never the host's."""
     import function_app
     from tools.devhost.functions import QUEUE_TRIGGER, index_functions
 
-    (deliver,) = [f for f in index_functions(function_app.app) if f.trigger_type == QUEUE_TRIGGER]
-    assert deliver.name == "deliver_webhook"
-    assert deliver.trigger["connection"] == DATA_STORAGE
+    queued = {
+        f.name: f.trigger["connection"]
+        for f in index_functions(function_app.app)
+        if f.trigger_type == QUEUE_TRIGGER
+    }
+    assert queued == {"deliver_webhook": DATA_STORAGE, "reindex_documents": DATA_STORAGE}
 
 
 def test_without_any_storage_setting_every_trigger_polls_the_embedded_store(
