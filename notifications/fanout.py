@@ -21,6 +21,7 @@ from kernel.clock import Clock
 from kernel.egress.redaction import redact_url
 from kernel.errors import ConflictError
 from kernel.events.catalog import COMPLETION_TYPES
+from kernel.identity import LOCAL_OWNER
 from notifications.jobs import Job, JobQueue
 from notifications.records import Delivery, DeliveryState, event_hash
 from notifications.repository import DeliveryRepository, SubscriptionRepository
@@ -89,8 +90,14 @@ class FanOut:
             # Never dropped: receivers get the outcome and the link to the result.
             log.warning("webhook.event_trimmed", extra={"body_chars": len(body)})
             body = json.dumps(trimmed(event), separators=(",", ":"), ensure_ascii=False)
+        # A document's notices reach its owner's subscriptions only; the Logic
+        # Apps of LOGIC_APP_URL are the deployment's own and receive every one.
+        data = event.get("data")
+        owner = str(data.get("owner") or LOCAL_OWNER) if isinstance(data, Mapping) else LOCAL_OWNER
         targets = [
-            (s.id, s.url) for s in self._subscriptions.active() if event_type in s.event_types
+            (s.id, s.url)
+            for s in self._subscriptions.active()
+            if event_type in s.event_types and s.owner == owner
         ]
         targets += list(self._targets.logic_apps.items())
         now = self._clock()

@@ -39,6 +39,7 @@ from typing import Any
 
 from kernel.clock import iso, optional_iso, optional_time, parse_time
 from kernel.egress.redaction import redact_url
+from kernel.identity import LOCAL_OWNER
 from kernel.storage.ports import Row
 
 SUBSCRIPTION_PARTITION = "sub"
@@ -149,6 +150,8 @@ class Subscription:
     disabled_reason: str | None = None
     #: When the current run of failed attempts began (None after a success).
     failing_since: datetime | None = None
+    #: Whose subscription this is (kernel.identity): it sees only its owner's notices.
+    owner: str = LOCAL_OWNER
     etag: str | None = None
 
     def replace(self, **changes: Any) -> Subscription:
@@ -203,6 +206,7 @@ class Subscription:
             "previous_secret_expires_at": optional_iso(self.previous_secret_expires_at),
             "disabled_reason": self.disabled_reason,
             "failing_since": optional_iso(self.failing_since),
+            "owner": self.owner,
         }
 
     @classmethod
@@ -220,6 +224,7 @@ class Subscription:
             previous_secret_expires_at=optional_time(row.get("previous_secret_expires_at")),
             disabled_reason=row.get("disabled_reason"),
             failing_since=optional_time(row.get("failing_since")),
+            owner=str(row.get("owner") or LOCAL_OWNER),
             etag=row.get("etag"),
         )
 

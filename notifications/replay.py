@@ -22,6 +22,7 @@ from typing import Any
 
 from kernel.clock import Clock
 from kernel.errors import AppError, ConflictError, NotFoundError
+from kernel.identity import Caller
 from notifications.errors import DeliveryInProgressError, SubscriptionDisabledError
 from notifications.jobs import Job, JobQueue
 from notifications.records import (
@@ -56,12 +57,17 @@ class ReplayService:
         self._jobs = jobs
         self._clock = clock
 
-    def redeliver(self, delivery_id: str) -> Delivery:
+    def redeliver(self, delivery_id: str, caller: Caller | None = None) -> Delivery:
         """Send a delivered or dead-lettered notice again, as a new run of
-        attempts with the same ``webhook-id`` and body."""
+        attempts with the same ``webhook-id`` and body (only a delivery to a
+        target the caller may see: NotFoundError otherwise)."""
         parts = split_delivery_id(delivery_id)
         if parts is None:
             raise NotFoundError(f"no delivery {delivery_id!r}")
+        try:
+            self._targets.check(parts[0], caller)
+        except NotFoundError:
+            raise NotFoundError(f"no delivery {delivery_id!r}") from None
         delivery = self._deliveries.get(*parts)
         now = self._clock()
         stalled = _stalled(delivery, now)
@@ -140,12 +146,27 @@ class ReplayService:
     ) -> list[tuple[str, Attempt]]:
         return self._deliveries.attempts(target_id, after=after, limit=limit)
 
-    def dead_letters(self, *, after: str | None, limit: int) -> list[dict[str, Any]]:
-        return self._deliveries.dead_letters(after=after, limit=limit)
+    def dead_letters(
+        self, caller: Caller | None = None, *, after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Dead letters of the targets the caller may see (every one for None)."""
+        visible: dict[str, bool] = {}
 
-    def check_target(self, target_id: str) -> None:
-        """NotFoundError unless ``target_id`` is a subscription or a configured Logic App."""
-        self._targets.check(target_id)
+        def sees(target_id: str) -> bool:
+            if target_id not in visible:
+                try:
+                    self._targets.check(target_id, caller)
+                    visible[target_id] = True
+                except NotFoundError:
+                    visible[target_id] = False
+            return visible[target_id]
+
+        found = self._deliveries.dead_letters(after=after, limit=limit)
+        return [item for item in found if sees(str(item.get("target_id", "")))]
+
+    def check_target(self, target_id: str, caller: Caller | None = None) -> None:
+        """NotFoundError unless ``target_id`` is a target the caller may see."""
+        self._targets.check(target_id, caller)
 
 
 def _stalled(delivery: Delivery, now: datetime) -> bool:

@@ -53,10 +53,16 @@ class SubscriptionRepository:
     def delete(self, subscription_id: str) -> None:
         self._tables.delete(self._table, SUBSCRIPTION_PARTITION, subscription_id)
 
-    def page(self, *, after: str | None, limit: int) -> list[Subscription]:
-        """Subscriptions in creation order."""
+    def page(
+        self, *, after: str | None, limit: int, owner: str | None = None
+    ) -> list[Subscription]:
+        """Subscriptions in creation order (only ``owner``'s when given)."""
         entities = self._tables.query(
-            self._table, SUBSCRIPTION_PARTITION, row_key_after=after, limit=limit
+            self._table,
+            SUBSCRIPTION_PARTITION,
+            equals={"owner": owner} if owner is not None else None,
+            row_key_after=after,
+            limit=limit,
         )
         return [Subscription.from_row(e) for e in entities]
 

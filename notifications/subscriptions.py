@@ -16,6 +16,7 @@ from kernel.egress.addresses import (
 from kernel.egress.redaction import redact_url
 from kernel.errors import ConflictError, NotFoundError
 from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_FAILED
+from kernel.identity import LOCAL_OWNER
 from notifications.errors import (
     TARGET_NOT_ALLOWED,
     SubscriptionQuotaError,
@@ -54,7 +55,12 @@ class SubscriptionService:
         self._clock = clock
 
     def register(
-        self, url: str, event_types: Sequence[str] | None = None, description: str | None = None
+        self,
+        url: str,
+        event_types: Sequence[str] | None = None,
+        description: str | None = None,
+        *,
+        owner: str = LOCAL_OWNER,
     ) -> Subscription:
         """Validate ``url`` against the SSRF policy and store an active
         subscription with a new secret.
@@ -72,11 +78,10 @@ class SubscriptionService:
             raise UnsupportedEventTypeError(
                 f"unsupported event type {unknown[0]!r}; supported: {supported}"
             )
-        if len(self._repository.page(after=None, limit=self._max_subscriptions)) >= (
-            self._max_subscriptions
-        ):
+        existing = self._repository.page(after=None, limit=self._max_subscriptions, owner=owner)
+        if len(existing) >= self._max_subscriptions:
             raise SubscriptionQuotaError(
-                f"at most {self._max_subscriptions} webhook subscriptions may exist"
+                f"at most {self._max_subscriptions} webhook subscriptions per owner may exist"
             )
         try:
             self._policy.vet(url)
@@ -94,6 +99,7 @@ class SubscriptionService:
             created_at=now,
             updated_at=now,
             secret=new_secret(),
+            owner=owner,
         )
         created = self._repository.create(subscription)
         log.info(
@@ -102,25 +108,32 @@ class SubscriptionService:
         )
         return created
 
-    def get(self, subscription_id: str) -> Subscription:
+    def get(self, subscription_id: str, owner: str | None = None) -> Subscription:
+        """The subscription; NotFoundError for an unknown id and, when ``owner``
+        is given, for another owner's, exactly as for an unknown one."""
         if not is_subscription_id(subscription_id):
             raise NotFoundError(f"no subscription {subscription_id!r}")
-        return self._repository.get(subscription_id)
+        subscription = self._repository.get(subscription_id)
+        if owner is not None and subscription.owner != owner:
+            raise NotFoundError(f"no subscription {subscription_id!r}")
+        return subscription
 
-    def page(self, *, after: str | None, limit: int) -> list[Subscription]:
-        return self._repository.page(after=after, limit=limit)
+    def page(
+        self, *, after: str | None, limit: int, owner: str | None = None
+    ) -> list[Subscription]:
+        return self._repository.page(after=after, limit=limit, owner=owner)
 
-    def delete(self, subscription_id: str) -> None:
-        """Remove the subscription; NotFoundError if there is none. Pending
-        deliveries to it are cancelled when their jobs run."""
-        self.get(subscription_id)
+    def delete(self, subscription_id: str, owner: str | None = None) -> None:
+        """Remove the subscription; NotFoundError if there is none (or it is
+        another owner's). Pending deliveries to it are cancelled when their jobs run."""
+        self.get(subscription_id, owner)
         self._repository.delete(subscription_id)
         log.info("webhook.subscription_deleted", extra={"subscription_id": subscription_id})
 
-    def rotate_secret(self, subscription_id: str) -> Subscription:
+    def rotate_secret(self, subscription_id: str, owner: str | None = None) -> Subscription:
         """A new secret; the current one keeps signing for 24 hours beside it."""
         for _ in range(5):
-            current = self.get(subscription_id)
+            current = self.get(subscription_id, owner)
             now = self._clock()
             rotated = current.replace(
                 secret=new_secret(),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kernel.errors import NotFoundError
+from kernel.identity import ADMIN, Caller
 from notifications.records import Subscription, is_subscription_id, logic_app_id
 from notifications.repository import SubscriptionRepository
 
@@ -44,13 +45,19 @@ class Targets:
             return Target(subscription.id, subscription.url, subscription)
         return None
 
-    def check(self, target_id: str) -> None:
-        """NotFoundError unless ``target_id`` is a subscription or a configured Logic App."""
+    def check(self, target_id: str, caller: Caller | None = None) -> None:
+        """NotFoundError unless ``target_id`` is a subscription or a configured
+        Logic App the caller may see: its own subscriptions; the deployment's
+        Logic Apps only with the Admin role (None: no caller, the app itself)."""
         if target_id in self.logic_apps:
-            return
+            if caller is None or caller.has_role(ADMIN):
+                return
+            raise NotFoundError(f"no subscription {target_id!r}")
         if not is_subscription_id(target_id):
             raise NotFoundError(f"no subscription {target_id!r}")
-        self._subscriptions.get(target_id)
+        subscription = self._subscriptions.get(target_id)
+        if caller is not None and subscription.owner != caller.owner:
+            raise NotFoundError(f"no subscription {target_id!r}")
 
     def ids(self, *, page_size: int = 100) -> list[str]:
         """Every target's id: the configured Logic Apps and every subscription."""

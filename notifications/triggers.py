@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
+from kernel.identity import SUBSCRIPTIONS_MANAGE, authorize
 from kernel.triggers import HttpApi, invocation, json_response
 
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ api = HttpApi(_problems)
 @bp.route(route="subscriptions", methods=["POST"])
 @api.endpoint
 def create_subscription(req: func.HttpRequest) -> func.HttpResponse:
+    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
     url, event_types, description = _registration(req.get_body())
-    subscription = services().subscriptions.register(url, event_types, description)
+    subscription = services().subscriptions.register(url, event_types, description, owner=owner)
     return json_response(
         201, subscription.to_api(with_secret=True), Location=f"/api/subscriptions/{subscription.id}"
     )
@@ -56,8 +58,9 @@ def create_subscription(req: func.HttpRequest) -> func.HttpResponse:
 def list_subscriptions(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.paging import PageRequest
 
+    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
     request = PageRequest.from_params(req.params)
-    found = services().subscriptions.page(after=request.after, limit=request.fetch)
+    found = services().subscriptions.page(after=request.after, limit=request.fetch, owner=owner)
     page = request.page(found, cursor=lambda s: s.id, path="/api/subscriptions")
     return json_response(200, page.to_api(lambda s: s.to_api()))
 
@@ -65,21 +68,24 @@ def list_subscriptions(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="subscriptions/{id}", methods=["GET"])
 @api.endpoint
 def get_subscription(req: func.HttpRequest) -> func.HttpResponse:
-    subscription = services().subscriptions.get(req.route_params["id"])
+    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
+    subscription = services().subscriptions.get(req.route_params["id"], owner)
     return json_response(200, subscription.to_api())
 
 
 @bp.route(route="subscriptions/{id}", methods=["DELETE"])
 @api.endpoint
 def delete_subscription(req: func.HttpRequest) -> func.HttpResponse:
-    services().subscriptions.delete(req.route_params["id"])
+    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
+    services().subscriptions.delete(req.route_params["id"], owner)
     return func.HttpResponse(status_code=204)
 
 
 @bp.route(route="subscriptions/{id}/rotate-secret", methods=["POST"])
 @api.endpoint
 def rotate_subscription_secret(req: func.HttpRequest) -> func.HttpResponse:
-    subscription = services().subscriptions.rotate_secret(req.route_params["id"])
+    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
+    subscription = services().subscriptions.rotate_secret(req.route_params["id"], owner)
     return json_response(200, subscription.to_api(with_secret=True))
 
 
@@ -88,9 +94,10 @@ def rotate_subscription_secret(req: func.HttpRequest) -> func.HttpResponse:
 def list_subscription_deliveries(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.paging import PageRequest
 
+    caller = authorize(req.headers, SUBSCRIPTIONS_MANAGE)
     target_id = req.route_params["id"]
     replay = services().replay
-    replay.check_target(target_id)
+    replay.check_target(target_id, caller)
     request = PageRequest.from_params(req.params)
     found = replay.attempts(target_id, after=request.after, limit=request.fetch)
     page = request.page(
@@ -102,7 +109,8 @@ def list_subscription_deliveries(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="deliveries/{id}/redeliver", methods=["POST"])
 @api.endpoint
 def redeliver_notification(req: func.HttpRequest) -> func.HttpResponse:
-    delivery = services().replay.redeliver(req.route_params["id"])
+    caller = authorize(req.headers, SUBSCRIPTIONS_MANAGE)
+    delivery = services().replay.redeliver(req.route_params["id"], caller)
     return json_response(202, delivery.to_api())
 
 
@@ -111,8 +119,9 @@ def redeliver_notification(req: func.HttpRequest) -> func.HttpResponse:
 def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.paging import PageRequest
 
+    caller = authorize(req.headers, SUBSCRIPTIONS_MANAGE)
     request = PageRequest.from_params(req.params)
-    found = services().replay.dead_letters(after=request.after, limit=request.fetch)
+    found = services().replay.dead_letters(caller, after=request.after, limit=request.fetch)
     page = request.page(
         found, cursor=lambda item: str(item["delivery_id"]), path="/api/dead-letters"
     )

@@ -109,6 +109,7 @@ def uploaded_event(record: DocumentRecord, now: datetime) -> OutboundEvent:
             "size_bytes": record.size_bytes,
             "content_type": record.content_type,
             "source": record.source.value,
+            "owner": record.owner,
         },
         traceparent=record.traceparent,
     )
@@ -126,6 +127,7 @@ def completion_event(record: DocumentRecord, public_base_url: str) -> OutboundEv
         "size_bytes": record.size_bytes,
         "content_type": record.content_type,
         "source": record.source.value,
+        "owner": record.owner,
     }
     if completed:
         data["result_url"] = f"{public_base_url}/api/documents/{record.id}/result"

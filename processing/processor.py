@@ -61,6 +61,7 @@ from processing.records import (
     Source,
     Status,
     bounded_message,
+    inbox_owner,
     new_document_id,
 )
 from processing.repository import DocumentRepository
@@ -161,6 +162,7 @@ class DocumentProcessor:
             updated_at=now,
             size_bytes=event.content_length,
             traceparent=child_traceparent(None),
+            owner=inbox_owner(event.name),
         )
         try:
             return self._documents.add(record)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from kernel.clock import iso
+from kernel.identity import LOCAL_OWNER
 from kernel.storage.ports import Row
 from processing.errors import NotFinishedError
 
@@ -54,6 +55,20 @@ def bounded_message(message: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
+_OWNER_SEGMENT = re.compile(r"^[A-Za-z0-9._:-]{1,256}$")
+
+
+def inbox_owner(blob_name: str) -> str:
+    """Who owns a document dropped into the inbox: the first folder of its
+    name (``<owner>/report.pdf``), or the local owner for a name without one.
+    Writing to the inbox is granted by storage roles, not by the API, so the
+    folder is trusted as the operator's statement of ownership."""
+    first, separator, _ = blob_name.partition("/")
+    if separator and _OWNER_SEGMENT.match(first):
+        return first
+    return LOCAL_OWNER
+
+
 def is_document_id(value: str) -> bool:
     return bool(_ID_PATTERN.match(value))
 
@@ -79,6 +94,8 @@ class DocumentRecord:
     #: Whether this outcome's completion event has been published (outbox flag).
     event_published: bool = False
     traceparent: str | None = None
+    #: Whose document this is (kernel.identity): every read is filtered by it.
+    owner: str = LOCAL_OWNER
     etag: str | None = None
 
     def replace(self, **changes: Any) -> DocumentRecord:
@@ -130,6 +147,7 @@ class DocumentRecord:
             "attempts": self.attempts,
             "event_published": self.event_published,
             "traceparent": self.traceparent,
+            "owner": self.owner,
         }
 
     @classmethod
@@ -154,6 +172,8 @@ class DocumentRecord:
             attempts=int(row.get("attempts") or 0),
             event_published=bool(row.get("event_published")),
             traceparent=row.get("traceparent"),
+            # Records written before owners existed are the local owner's.
+            owner=str(row.get("owner") or LOCAL_OWNER),
             etag=row.get("etag"),
         )
 

@@ -16,6 +16,7 @@ Layout of the documents table:
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 
 from kernel.errors import ConflictError, NotFoundError
 from kernel.storage.ports import TableStore
@@ -38,11 +39,16 @@ class DocumentRepository:
         etag = self._tables.insert(self._table, record.to_row())
         return record.replace(etag=etag)
 
-    def get(self, document_id: str) -> DocumentRecord:
-        """The record; NotFoundError for unknown (or malformed) ids."""
+    def get(self, document_id: str, *, owner: str | None = None) -> DocumentRecord:
+        """The record; NotFoundError for unknown (or malformed) ids and, when
+        ``owner`` is given, for another owner's document, exactly as for an
+        unknown id (the caller learns nothing of what is not theirs)."""
         if not is_document_id(document_id):
             raise NotFoundError(f"no document {document_id!r}")
-        return DocumentRecord.from_row(self._tables.get(self._table, DOC_PARTITION, document_id))
+        record = DocumentRecord.from_row(self._tables.get(self._table, DOC_PARTITION, document_id))
+        if owner is not None and record.owner != owner:
+            raise NotFoundError(f"no document {document_id!r}")
+        return record
 
     def save(self, record: DocumentRecord) -> DocumentRecord:
         """Write ``record`` if nobody changed it since it was read (ConflictError otherwise)."""
@@ -56,11 +62,15 @@ class DocumentRepository:
         *,
         status: Status | None = None,
         event_published: bool | None = None,
+        owner: str | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> list[DocumentRecord]:
-        """Newest first; ``after`` is the last id of the previous page."""
+        """Newest first; ``after`` is the last id of the previous page; only
+        ``owner``'s when given (filtered by the storage query itself)."""
         equals: dict[str, str | int | bool] = {}
+        if owner is not None:
+            equals["owner"] = owner
         if status is not None:
             equals["status"] = status.value
         if event_published is not None:
@@ -96,6 +106,23 @@ class DocumentRepository:
         except NotFoundError:
             return None
         return str(row["result_blob"])
+
+    def result_users(self, result_blob: str) -> list[str]:
+        """Ids of the documents whose record points at ``result_blob`` (the
+        content cache lets documents with the same bytes share one)."""
+        rows = self._tables.query(self._table, DOC_PARTITION, equals={"result_blob": result_blob})
+        return [str(row["RowKey"]) for row in rows]
+
+    def forget_cached(self, sha256: str) -> None:
+        """Drop the content-cache entry for ``sha256``, if there is one."""
+        with suppress(NotFoundError):
+            self._tables.delete(
+                self._table, CACHE_PARTITION, _cache_key(sha256, self._cache_variant)
+            )
+
+    def delete(self, record: DocumentRecord) -> None:
+        with suppress(NotFoundError):
+            self._tables.delete(self._table, DOC_PARTITION, record.id)
 
     def cache_result(self, sha256: str, result_blob: str) -> None:
         self._tables.upsert(

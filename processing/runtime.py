@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import cache, partial
 
 from kernel.platform import Platform, platform
+from processing.deletion import DeletionService
 from processing.enrichment.ports import Enrichment
 from processing.enrichment.settings import SummaryProvider
 from processing.processor import DocumentProcessor, Extract, extract_in_process
@@ -32,6 +33,7 @@ class Services:
     platform: Platform
     documents: DocumentRepository
     uploads: UploadService
+    deletions: DeletionService
     processor: DocumentProcessor
     reconciler: Reconciler
 
@@ -78,6 +80,13 @@ def build_services(
             publisher=shared.publisher,
             container=settings.uploads_container,
             max_bytes=settings.max_upload_bytes,
+            clock=clock,
+        ),
+        deletions=DeletionService(
+            blobs=stores.blobs,
+            documents=documents,
+            publisher=shared.publisher,
+            results_container=settings.results_container,
             clock=clock,
         ),
         processor=processor,

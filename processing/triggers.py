@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
+from kernel.identity import DOCUMENTS_READ, DOCUMENTS_WRITE, authorize
 from kernel.triggers import HttpApi, invocation, json_response
 
 if TYPE_CHECKING:
@@ -51,12 +52,13 @@ api = HttpApi(_problems)
 def upload_document(req: func.HttpRequest) -> func.HttpResponse:
     from processing.upload_request import decode_upload
 
+    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
     svc = services()
     upload = decode_upload(
         req.headers, req.params, req.get_body, max_bytes=svc.settings.max_upload_bytes
     )
     record = svc.uploads.accept(
-        upload.data, upload.filename, traceparent=req.headers.get("traceparent")
+        upload.data, upload.filename, owner=owner, traceparent=req.headers.get("traceparent")
     )
     return json_response(202, _document(record), Location=f"/api/documents/{record.id}")
 
@@ -66,9 +68,12 @@ def upload_document(req: func.HttpRequest) -> func.HttpResponse:
 def list_documents(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.paging import PageRequest
 
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
     request = PageRequest.from_params(req.params)
     status = _status_param(req.params.get("status"))
-    found = services().documents.recent(status=status, after=request.after, limit=request.fetch)
+    found = services().documents.recent(
+        status=status, owner=owner, after=request.after, limit=request.fetch
+    )
     page = request.page(
         found,
         cursor=lambda r: r.id,
@@ -81,14 +86,26 @@ def list_documents(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="documents/{id}", methods=["GET"])
 @api.endpoint
 def get_document(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(200, _document(services().documents.get(req.route_params["id"])))
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    return json_response(
+        200, _document(services().documents.get(req.route_params["id"], owner=owner))
+    )
+
+
+@bp.route(route="documents/{id}", methods=["DELETE"])
+@api.endpoint
+def delete_document(req: func.HttpRequest) -> func.HttpResponse:
+    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
+    services().deletions.delete(req.route_params["id"], owner)
+    return func.HttpResponse(status_code=204)
 
 
 @bp.route(route="documents/{id}/result", methods=["GET"])
 @api.endpoint
 def get_document_result(req: func.HttpRequest) -> func.HttpResponse:
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
     svc = services()
-    result_blob = svc.documents.get(req.route_params["id"]).require_result()
+    result_blob = svc.documents.get(req.route_params["id"], owner=owner).require_result()
     return func.HttpResponse(
         svc.result_bytes(result_blob), status_code=200, mimetype="application/json", charset="utf-8"
     )

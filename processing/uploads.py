@@ -14,6 +14,7 @@ import logging
 from kernel.clock import Clock, utcnow
 from kernel.errors import DependencyError
 from kernel.events.ports import EventPublisher
+from kernel.identity import LOCAL_OWNER
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore
 from kernel.tracecontext import child_traceparent
@@ -46,7 +47,12 @@ class UploadService:
         self._clock = clock
 
     def accept(
-        self, data: bytes, filename: str | None, *, traceparent: str | None = None
+        self,
+        data: bytes,
+        filename: str | None,
+        *,
+        owner: str = LOCAL_OWNER,
+        traceparent: str | None = None,
     ) -> DocumentRecord:
         """Validate and store an upload, then announce it.
 
@@ -67,7 +73,7 @@ class UploadService:
             blob_name,
             data,
             content_type=doc_type.content_type,
-            metadata={"document_id": document_id},
+            metadata={"document_id": document_id, "owner": owner},
         )
         record = self._documents.add(
             DocumentRecord(
@@ -83,6 +89,7 @@ class UploadService:
                 size_bytes=len(data),
                 sha256=hashlib.sha256(data).hexdigest(),
                 traceparent=child_traceparent(traceparent),
+                owner=owner,
             )
         )
         bind(document_id=record.id)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import azure.functions as func
 
-from kernel.identity import caller_of
+from kernel.identity import DOCUMENTS_READ, DOCUMENTS_WRITE, authorize
 from kernel.triggers import HttpApi, invocation, json_response
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ api = HttpApi(_problems)
 def search_documents(req: func.HttpRequest) -> func.HttpResponse:
     from search.requests import TextSearch
 
-    owner = caller_of(req.headers).owner
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
     answer = services().queries.search(owner, TextSearch.from_params(req.params))
     return json_response(200, _page(answer, req.params))
 
@@ -56,7 +56,7 @@ def search_vectors(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.bodies import json_object
     from search.requests import VectorSearch
 
-    owner = caller_of(req.headers).owner
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
     body = json_object(req.get_body(), example='{"text": "payment terms"}')
     answer = services().queries.search_vector(owner, VectorSearch.from_body(body))
     return json_response(200, {**_page(answer, None), "next_skip": answer.next_skip})
@@ -68,7 +68,7 @@ def get_search_status(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.errors import NotFoundError
 
     document_id = req.route_params["id"]
-    status = services().queries.status(caller_of(req.headers).owner, document_id)
+    status = services().queries.status(authorize(req.headers, DOCUMENTS_READ).owner, document_id)
     if status is None:
         raise NotFoundError(f"document {document_id!r} is not indexed")
     return json_response(200, status.to_api())
@@ -77,14 +77,15 @@ def get_search_status(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="search/reindex", methods=["POST"])
 @api.endpoint
 def start_reindex(req: func.HttpRequest) -> func.HttpResponse:
-    job = services().reindex.start(caller_of(req.headers).owner)
+    job = services().reindex.start(authorize(req.headers, DOCUMENTS_WRITE).owner)
     return json_response(202, job.to_api(), Location=f"/api/search/reindex/{job.id}")
 
 
 @bp.route(route="search/reindex/{id}", methods=["GET"])
 @api.endpoint
 def get_reindex(req: func.HttpRequest) -> func.HttpResponse:
-    job = services().reindex.get(caller_of(req.headers).owner, req.route_params["id"])
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    job = services().reindex.get(owner, req.route_params["id"])
     return json_response(200, job.to_api())
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from kernel.auth.errors import ForbiddenError, UnauthenticatedError
 from kernel.errors import (
     AppError,
     ConflictError,
@@ -104,6 +105,8 @@ KERNEL_PROBLEMS = (
     # processed as given.
     .extend({AppError: 422})
     .extend({RequestError: 400, InvalidValueError: 400, NotFoundError: 404, ConflictError: 409})
+    .extend({UnauthenticatedError: 401}, headers={"WWW-Authenticate": "Bearer"})
+    .extend({ForbiddenError: 403})
     .extend(
         {DependencyError: 503},
         code="service_unavailable",

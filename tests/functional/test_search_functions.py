@@ -18,7 +18,7 @@ from azure.functions import meta
 from azure.functions.eventgrid import EventGridEventInConverter
 
 from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_DELETED, DOCUMENT_UPLOADED
-from kernel.identity import Caller
+from kernel.identity import ROLES, Caller
 from processing import runtime as processing_runtime
 from processing.runtime import Services
 from search import runtime as search_runtime
@@ -155,7 +155,7 @@ def test_another_owners_documents_never_appear(
     tables.upsert("documents", {**{k: v for k, v in row.items() if k != "etag"}, "owner": "bob"})
     world.index(bobs)
     assert {h["document_id"] for h in get({"q": "dividend"})[1]["items"]} == {report}
-    monkeypatch.setattr(search_triggers, "caller_of", lambda headers: Caller("bob"))
+    monkeypatch.setattr(search_triggers, "authorize", lambda headers, role: Caller("bob", ROLES))
     assert {h["document_id"] for h in get({"q": "dividend"})[1]["items"]} == {bobs}
     status = call_http("get_search_status", "GET", "x", route_params={"id": report})
     assert status.status_code == 404
@@ -353,7 +353,7 @@ def test_reindex_rebuilds_the_callers_documents_with_progress(
     assert json.loads(progress.get_body())["status"] == "completed"
     assert json.loads(progress.get_body())["indexed"] == 1
     assert [h["document_id"] for h in get({"q": "dividend"})[1]["items"]] == [report]
-    monkeypatch.setattr(search_triggers, "caller_of", lambda headers: Caller("bob"))
+    monkeypatch.setattr(search_triggers, "authorize", lambda headers, role: Caller("bob", ROLES))
     theirs = call_http("get_reindex", "GET", "x", route_params={"id": job["id"]})
     assert theirs.status_code == 404
 

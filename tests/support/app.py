@@ -37,6 +37,7 @@ def embedded_services(
 def reset_runtime() -> None:
     """Forget the process-wide settings and services, so the next invocation
     builds them again from the (test's) environment."""
+    from kernel.identity import reset as reset_identity
     from kernel.platform import platform, readiness
     from kernel.settings import platform_settings
     from notifications.runtime import notifications
@@ -46,6 +47,7 @@ def reset_runtime() -> None:
     from search.runtime import search
     from search.settings import search_settings
 
+    reset_identity()
     for cached in (
         search,
         search_settings,

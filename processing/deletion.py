@@ -1,0 +1,79 @@
+"""Deleting a document: every stored byte of it, then the announcement.
+
+``DELETE /api/documents/{id}`` is idempotent and owner-scoped: an unknown id,
+an id already deleted and another owner's id all end the same way (nothing of
+the caller's is left; nothing tells the caller whether the id exists). What
+goes: the uploaded bytes, the result (unless another document with the same
+bytes still points at it through the content cache), the cache entry when the
+result goes, and the status record. ``document.deleted`` is published before
+the record is removed, so a failed publish leaves the record for a retry of
+the delete to find; consumers (search) drop what they derived from it.
+
+A document dropped into the inbox keeps its inbox blob: the inbox belongs to
+whoever drops files there (the app's identity may only read it).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from datetime import datetime
+
+from kernel.clock import Clock, utcnow
+from kernel.errors import NotFoundError
+from kernel.events.catalog import DOCUMENT_DELETED
+from kernel.events.cloudevents import OutboundEvent
+from kernel.events.ports import EventPublisher
+from kernel.logcontext import bind
+from kernel.storage.ports import BlobStore
+from processing.events import document_subject
+from processing.records import DocumentRecord, Source
+from processing.repository import DocumentRepository
+
+log = logging.getLogger(__name__)
+
+
+class DeletionService:
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        documents: DocumentRepository,
+        publisher: EventPublisher,
+        results_container: str,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._blobs = blobs
+        self._documents = documents
+        self._publisher = publisher
+        self._results = results_container
+        self._clock = clock
+
+    def delete(self, document_id: str, owner: str) -> None:
+        try:
+            record = self._documents.get(document_id, owner=owner)
+        except NotFoundError:
+            return
+        bind(document_id=record.id)
+        if record.source is not Source.BLOB:
+            with suppress(NotFoundError):
+                self._blobs.delete(record.container, record.blob_name)
+        if record.result_blob and self._documents.result_users(record.result_blob) == [record.id]:
+            with suppress(NotFoundError):
+                self._blobs.delete(self._results, record.result_blob)
+            if record.sha256:
+                self._documents.forget_cached(record.sha256)
+        self._publisher.publish([deleted_event(record, self._clock()).to_cloudevent()])
+        self._documents.delete(record)
+        log.info("document.deleted", extra={"source": record.source.value})
+
+
+def deleted_event(record: DocumentRecord, now: datetime) -> OutboundEvent:
+    return OutboundEvent(
+        id=f"{record.id}-deleted",
+        type=DOCUMENT_DELETED,
+        subject=document_subject(record.id),
+        time=now,
+        data={"document_id": record.id, "owner": record.owner, "timestamp": now.isoformat()},
+        traceparent=record.traceparent,
+    )
