@@ -115,6 +115,10 @@ class AzureLanguageService:
                 self._client = TextAnalyticsClient(self._endpoint, credential, **self._options)
             return self._client
 
+    def client(self) -> TextAnalyticsClient:
+        """The one SDK client (connected on first use), shared with the summarizer."""
+        return self._connect()
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
