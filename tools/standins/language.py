@@ -316,7 +316,7 @@ class LanguageStandIn(StandIn[RecordedRequest]):
             return 404, {"error": {"code": "NotFound", "message": message}}, {}
         return 200, state, {}
 
-    def _summarize(self, doc: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    def _summarize(self, doc: dict[str, Any], params: Mapping[str, Any]) -> Any:
         """One document's abstractive summary (deterministic), or its error."""
         text = doc.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -334,7 +334,8 @@ class LanguageStandIn(StandIn[RecordedRequest]):
         # Part boundaries at the first space after each equal share, so no word is cut.
         cuts = [text.find(" ", len(text) * k // count) for k in range(1, count)]
         bounds = sorted({0, len(text), *(c for c in cuts if c > 0)})
-        sentences, contexts = [], []
+        sentences: list[str] = []
+        contexts: list[dict[str, int]] = []
         for start, end in itertools.pairwise(bounds):
             part = text[start:end]
             phrases = self._key_phrases(part)

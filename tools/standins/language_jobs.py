@@ -99,7 +99,7 @@ class JobStore:
         body: Any,
         *,
         measure: Callable[[str], int],
-        summarize: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+        summarize: Callable[[dict[str, Any], dict[str, Any]], Any],
     ) -> str:
         """Validate a submit body and start its job; the job id. ``summarize`` gives one
         document's result (or error) for the task's parameters."""
