@@ -230,13 +230,18 @@ def _entities(window: Window, found: Sequence[Any]) -> list[Entity]:
     return entities
 
 
-def _failure(action: str, exc: Exception) -> ProcessingWarning:
+def failure_detail(exc: Exception) -> tuple[int | None, str]:
+    """A failed call's HTTP status (if any) and a safe detail: ``HTTP 503`` or the type."""
     status = getattr(exc, "status_code", None)
+    return status, f"HTTP {status}" if status else type(exc).__name__
+
+
+def _failure(action: str, exc: Exception) -> ProcessingWarning:
+    status, detail = failure_detail(exc)
     log.warning(
         "language_service.failed",
         extra={"action": action, "error_type": type(exc).__name__, "status": status},
     )
-    detail = f"HTTP {status}" if status else type(exc).__name__
     return ProcessingWarning(
         "language_service_failed",
         f"Azure AI Language {action.replace('_', ' ')} failed ({detail}); "

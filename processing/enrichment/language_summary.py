@@ -35,7 +35,7 @@ import logging
 import time
 from typing import Any
 
-from processing.enrichment.azure_language import AzureLanguageService
+from processing.enrichment.azure_language import AzureLanguageService, failure_detail
 from processing.enrichment.ports import SummaryRequest, SummaryUnavailableError
 from processing.enrichment.windows import make_windows
 
@@ -127,12 +127,11 @@ def _summary_text(documents: list[Any]) -> str:
 
 
 def _unavailable(exc: Exception) -> SummaryUnavailableError:
-    status = getattr(exc, "status_code", None)
+    status, detail = failure_detail(exc)
     log.warning(
         "summary_service.failed",
         extra={"provider": SOURCE, "error_type": type(exc).__name__, "status": status},
     )
-    detail = f"HTTP {status}" if status else type(exc).__name__
     return SummaryUnavailableError(
         f"the abstractive summary failed ({detail}); the summary stays extractive"
     )
