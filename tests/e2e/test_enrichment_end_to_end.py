@@ -102,6 +102,7 @@ def processed(host: AppHost, text: str, name: str) -> dict[str, Any]:
     done = host.wait_for_status(record["id"], {"completed", "failed"})
     assert done["status"] == "completed", done
     result: dict[str, Any] = host.get_json(f"/api/documents/{record['id']}/result")
+    jsonschema.validate(result, RESULT_SCHEMA)
     return result
 
 
