@@ -13,7 +13,7 @@ from functools import cache, partial
 
 from kernel.platform import Platform, platform
 from processing.deletion import DeletionService
-from processing.enrichment.ports import Enrichment
+from processing.enrichment.ports import Enrichment, Summarizer
 from processing.enrichment.settings import SummaryProvider
 from processing.processor import DocumentProcessor, Extract, extract_in_process
 from processing.reconciler import Reconciler
@@ -129,7 +129,7 @@ def create_enrichment(settings: ProcessingSettings, shared: Platform) -> Enrichm
             credential=None if config.language_key else shared.credential,
             pii_categories=config.pii_categories,
         )
-    summarizer = None
+    summarizer: Summarizer | None = None
     if config.summary_provider is SummaryProvider.AZURE_OPENAI:
         from processing.enrichment.openai_summary import OpenAISummarizer
 
@@ -140,6 +140,11 @@ def create_enrichment(settings: ProcessingSettings, shared: Platform) -> Enrichm
             api_key=config.summary_api_key,
             credential=None if config.summary_api_key else shared.credential,
         )
+    elif config.summary_provider is SummaryProvider.AZURE_LANGUAGE:
+        from processing.enrichment.language_summary import LanguageSummarizer
+
+        assert language is not None  # the settings require LANGUAGE_ENDPOINT
+        summarizer = LanguageSummarizer(language, max_chars=config.language_max_chars)
     return CloudEnrichment(
         config,
         language=language,

@@ -115,6 +115,10 @@ class AzureLanguageService:
                 self._client = TextAnalyticsClient(self._endpoint, credential, **self._options)
             return self._client
 
+    def client(self) -> TextAnalyticsClient:
+        """The one SDK client (connected on first use), shared with the summarizer."""
+        return self._connect()
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -226,13 +230,18 @@ def _entities(window: Window, found: Sequence[Any]) -> list[Entity]:
     return entities
 
 
-def _failure(action: str, exc: Exception) -> ProcessingWarning:
+def failure_detail(exc: Exception) -> tuple[int | None, str]:
+    """A failed call's HTTP status (if any) and a safe detail: ``HTTP 503`` or the type."""
     status = getattr(exc, "status_code", None)
+    return status, f"HTTP {status}" if status else type(exc).__name__
+
+
+def _failure(action: str, exc: Exception) -> ProcessingWarning:
+    status, detail = failure_detail(exc)
     log.warning(
         "language_service.failed",
         extra={"action": action, "error_type": type(exc).__name__, "status": status},
     )
-    detail = f"HTTP {status}" if status else type(exc).__name__
     return ProcessingWarning(
         "language_service_failed",
         f"Azure AI Language {action.replace('_', ' ')} failed ({detail}); "

@@ -50,6 +50,8 @@ class SummaryRequest:
     language: str | None
     headings: tuple[str, ...]
     sentences: tuple[str, ...]
+    #: The document's text, for a provider that summarises the text itself (each bounds it).
+    text: str = ""
 
 
 class SummaryUnavailableError(Exception):

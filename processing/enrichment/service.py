@@ -12,9 +12,10 @@ What each provider adds:
   ``PII_REDACTION=true``, ``redacted_text`` masks every PII span (and every
   pattern entity of a PII type) with ``*``, character for character; it is
   only given when every window was analysed for PII.
-* **Summarizer** (Azure OpenAI or any OpenAI-compatible server): the summary
-  text becomes the provider's rewrite of the extractive sentences and the
-  headings; the sentences and their offsets stay.
+* **Summarizer** (Azure OpenAI or any OpenAI-compatible server: a rewrite of the
+  extractive sentences and the headings; Azure AI Language: an abstractive
+  summary of the text's first ``LANGUAGE_MAX_CHARS`` characters): the summary
+  text becomes the provider's; the sentences and their offsets stay.
 
 A provider that fails leaves the offline results and a warning; the document
 never fails because of it. A document longer than ``LANGUAGE_MAX_CHARS`` is
@@ -165,6 +166,7 @@ class CloudEnrichment:
                 for heading in result.headings[:MAX_PROMPT_HEADINGS]
             ),
             sentences=tuple(sentence.text for sentence in result.summary.sentences),
+            text=result.text,
         )
         try:
             text = summarizer.summarize(request).strip()

@@ -111,6 +111,7 @@ def test_importing_the_app_loads_no_parser_and_no_storage_sdk() -> None:
 SDK_ADAPTERS = {
     "processing/enrichment/azure_language.py",
     "processing/enrichment/openai_summary.py",
+    "processing/enrichment/language_summary.py",
     "search/azure_search.py",
     "search/openai_embeddings.py",
 }

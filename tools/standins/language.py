@@ -22,6 +22,10 @@ Offsets and lengths are given in the requested ``stringIndexType``
 default -- approximated by folding combining marks, variation selectors, ZWJ
 sequences and CRLF into the preceding element).
 
+Abstractive summarization jobs (``POST /language/analyze-text/jobs``, status at
+the ``operation-location`` it answers) are in :mod:`tools.standins.language_jobs`;
+the same authentication and faults apply to them.
+
 Authentication: ``Ocp-Apim-Subscription-Key`` equal to the configured key, or
 ``Authorization: Bearer <token>`` accepted by ``token_check``; anything else is
 the gateway's 401. ``fail_next`` injects throttling (429) and transient
@@ -34,6 +38,7 @@ language detection.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import re
@@ -45,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tools.standins.language_jobs import JOBS_PATH, JobError, JobStore
 from tools.standins.server import LOOPBACK, FaultQueue, StandIn, StandInHandler, redact
 
 API_VERSION = "2023-04-01"
@@ -216,6 +222,8 @@ class LanguageStandIn(StandIn[RecordedRequest]):
         self.supported_languages = frozenset(supported_languages)
         self.model_version = model_version
         self._faults = FaultQueue(_FAULT_BODIES)
+        #: Abstractive summarization jobs (:mod:`tools.standins.language_jobs`).
+        self.jobs = JobStore()
 
     @property
     def ca_path(self) -> str | None:
@@ -249,7 +257,11 @@ class LanguageStandIn(StandIn[RecordedRequest]):
         raw: bytes,
         body: Any,
     ) -> tuple[int, Any, dict[str, str]]:
-        if method != "POST" or path != PATH:
+        job_id = path[len(JOBS_PATH) + 1 :] if path.startswith(JOBS_PATH + "/") else None
+        known = (method == "POST" and path in (PATH, JOBS_PATH)) or (
+            method == "GET" and job_id is not None
+        )
+        if not known:
             return 404, {"error": {"code": "404", "message": "Resource not found"}}, {}
         if not self._authorized(headers):
             return 401, {"error": {"code": "401", "message": _ACCESS_DENIED}}, {}
@@ -269,10 +281,73 @@ class LanguageStandIn(StandIn[RecordedRequest]):
                     status=413,
                 )
             self._check_api_version(query)
-            show_stats = query.get("showStats", ["false"])[0].lower() == "true"
-            return 200, self._analyze(body, show_stats), {}
-        except ApiError as error:
+            return self._route(path, job_id, query, headers, body)
+        except (ApiError, JobError) as error:
             return error.status, error.body(), {}
+
+    def _route(
+        self,
+        path: str,
+        job_id: str | None,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        body: Any,
+    ) -> tuple[int, Any, dict[str, str]]:
+        if job_id is not None:
+            return self._job_state(job_id)
+        if path == JOBS_PATH:
+            return self._submit(body, headers)
+        show_stats = query.get("showStats", ["false"])[0].lower() == "true"
+        return 200, self._analyze(body, show_stats), {}
+
+    # -- asynchronous jobs (abstractive summarization) ----------------------------------------
+
+    def _submit(self, body: Any, headers: Mapping[str, str]) -> tuple[int, Any, dict[str, str]]:
+        job_id = self.jobs.submit(body, measure=text_elements, summarize=self._summarize)
+        host = headers.get("host") or f"{self.host}:{self.endpoint.rsplit(':', 1)[1]}"
+        scheme = "https" if self.tls else "http"
+        location = f"{scheme}://{host}{JOBS_PATH}/{job_id}?api-version={API_VERSION}"
+        return 202, None, {"operation-location": location}
+
+    def _job_state(self, job_id: str) -> tuple[int, Any, dict[str, str]]:
+        state = self.jobs.state(job_id, self.model_version)
+        if state is None:
+            message = f"The job {job_id} was not found or has expired."
+            return 404, {"error": {"code": "NotFound", "message": message}}, {}
+        return 200, state, {}
+
+    def _summarize(self, doc: dict[str, Any], params: Mapping[str, Any]) -> Any:
+        """One document's abstractive summary (deterministic), or its error."""
+        text = doc.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _document_error(doc["id"], "InvalidDocument", "Document text is empty.")
+        if (doc.get("language") or "en") not in self.supported_languages:
+            return _document_error(
+                doc["id"],
+                "UnsupportedLanguageCode",
+                "Invalid language code. Supported languages: "
+                + ",".join(sorted(self.supported_languages)),
+                "Invalid Language Code.",
+            )
+        index_type = params.get("stringIndexType", "TextElements_v8")
+        count = int(params.get("sentenceCount", 3))
+        # Part boundaries at the first space after each equal share, so no word is cut.
+        cuts = [text.find(" ", len(text) * k // count) for k in range(1, count)]
+        bounds = sorted({0, len(text), *(c for c in cuts if c > 0)})
+        sentences: list[str] = []
+        contexts: list[dict[str, int]] = []
+        for start, end in itertools.pairwise(bounds):
+            part = text[start:end]
+            phrases = self._key_phrases(part)
+            topic = phrases[0] if phrases else " ".join(_WORD.findall(part)[:6])
+            if not topic:
+                continue
+            sentences.append(f"Part {len(sentences) + 1} is about {topic}.")
+            contexts.append(
+                {"offset": measure(text[:start], index_type), "length": measure(part, index_type)}
+            )
+        summary = {"text": " ".join(sentences), "contexts": contexts}
+        return {"id": doc["id"], "summaries": [summary], "warnings": []}
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         """``headers`` have lower-cased names."""
@@ -474,6 +549,9 @@ def _entity(text: str, match: _Match, index_type: str) -> dict[str, Any]:
 
 
 class _Handler(StandInHandler[LanguageStandIn]):
+    def do_GET(self) -> None:
+        self.do_POST()
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -497,4 +575,5 @@ class _Handler(StandInHandler[LanguageStandIn]):
         }
         if status >= 400:
             sent["x-ms-error-code"] = str(payload["error"]["code"])
-        self.reply(status, json.dumps(payload).encode(), {**sent, **extra})
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.reply(status, data, {**sent, **extra})
