@@ -68,6 +68,14 @@ from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
 
+
+def _owners_by_folder() -> bool:
+    """Whether inbox folders name owners: only when tokens authenticate callers."""
+    from kernel.auth.settings import AuthMode, auth_settings
+
+    return auth_settings().mode is AuthMode.JWT
+
+
 Extract = Callable[[bytes, str | None, Limits], ProcessingResult]
 
 
@@ -162,7 +170,7 @@ class DocumentProcessor:
             updated_at=now,
             size_bytes=event.content_length,
             traceparent=child_traceparent(None),
-            owner=inbox_owner(event.name),
+            owner=inbox_owner(event.name, owner_folders=_owners_by_folder()),
         )
         try:
             return self._documents.add(record)

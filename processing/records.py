@@ -58,13 +58,14 @@ def bounded_message(message: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
 _OWNER_SEGMENT = re.compile(r"^[A-Za-z0-9._:-]{1,256}$")
 
 
-def inbox_owner(blob_name: str) -> str:
-    """Who owns a document dropped into the inbox: the first folder of its
-    name (``<owner>/report.pdf``), or the local owner for a name without one.
-    Writing to the inbox is granted by storage roles, not by the API, so the
-    folder is trusted as the operator's statement of ownership."""
+def inbox_owner(blob_name: str, *, owner_folders: bool) -> str:
+    """Who owns a document dropped into the inbox. With ``owner_folders``
+    (token authentication on: several owners exist) the first folder of its
+    name (``<owner>/report.pdf``); otherwise, and for a name without a folder,
+    the local owner. Writing to the inbox is granted by storage roles, not by
+    the API, so the folder is trusted as the operator's statement of ownership."""
     first, separator, _ = blob_name.partition("/")
-    if separator and _OWNER_SEGMENT.match(first):
+    if owner_folders and separator and _OWNER_SEGMENT.match(first):
         return first
     return LOCAL_OWNER
 

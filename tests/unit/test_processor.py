@@ -374,3 +374,13 @@ def test_the_lease_defaults_to_four_heartbeats_and_must_cover_two() -> None:
         ProcessingSettings.from_env(
             {"PROCESSING_LEASE_SECONDS": "20", "PROCESSING_HEARTBEAT_SECONDS": "15"}
         )
+
+
+def test_an_inbox_folder_names_the_owner_only_when_tokens_authenticate() -> None:
+    """With several owners (AUTH_MODE=jwt) ``<owner>/name`` belongs to that
+    owner; with authentication off every drop is the one local owner's."""
+    from processing.records import inbox_owner
+
+    assert inbox_owner("tenant-a:alice/memo.txt", owner_folders=True) == "tenant-a:alice"
+    assert inbox_owner("memo.txt", owner_folders=True) == "local"
+    assert inbox_owner("drops/memo.txt", owner_folders=False) == "local"
