@@ -77,7 +77,11 @@ def create_publisher(settings: PlatformSettings, credential: CredentialFactory) 
 
 @cache
 def platform() -> Platform:
-    """The process's platform, built from the environment on first use."""
+    """The process's platform, built from the environment on first use (which
+    is also when a deployment without authentication is warned about)."""
+    from kernel.identity import warn_if_open
+
+    warn_if_open()
     return Platform(platform_settings())
 
 

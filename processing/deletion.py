@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from datetime import datetime
 
 from kernel.clock import Clock, utcnow
 from kernel.errors import NotFoundError
-from kernel.events.catalog import DOCUMENT_DELETED
-from kernel.events.cloudevents import OutboundEvent
 from kernel.events.ports import EventPublisher
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore
-from processing.events import document_subject
-from processing.records import DocumentRecord, Source
+from processing.events import deleted_event
+from processing.records import Source
 from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
@@ -66,14 +63,3 @@ class DeletionService:
         self._publisher.publish([deleted_event(record, self._clock()).to_cloudevent()])
         self._documents.delete(record)
         log.info("document.deleted", extra={"source": record.source.value})
-
-
-def deleted_event(record: DocumentRecord, now: datetime) -> OutboundEvent:
-    return OutboundEvent(
-        id=f"{record.id}-deleted",
-        type=DOCUMENT_DELETED,
-        subject=document_subject(record.id),
-        time=now,
-        data={"document_id": record.id, "owner": record.owner, "timestamp": now.isoformat()},
-        traceparent=record.traceparent,
-    )

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from kernel.errors import InvalidEventError
 from kernel.events.catalog import (
     DOCUMENT_COMPLETED,
+    DOCUMENT_DELETED,
     DOCUMENT_FAILED,
     DOCUMENT_UPLOADED,
 )
@@ -140,4 +141,16 @@ def completion_event(record: DocumentRecord, public_base_url: str) -> OutboundEv
         time=record.updated_at,
         data=data,
         traceparent=child_traceparent(record.traceparent),
+    )
+
+
+def deleted_event(record: DocumentRecord, now: datetime) -> OutboundEvent:
+    """The announcement that a document and its result are gone."""
+    return OutboundEvent(
+        id=f"{record.id}-deleted",
+        type=DOCUMENT_DELETED,
+        subject=document_subject(record.id),
+        time=now,
+        data={"document_id": record.id, "owner": record.owner, "timestamp": now.isoformat()},
+        traceparent=record.traceparent,
     )
