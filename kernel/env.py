@@ -15,6 +15,9 @@ from kernel.errors import SettingsError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+#: Set by the Azure Functions platform on every instance; never set locally.
+WEBSITE_INSTANCE_ID = "WEBSITE_INSTANCE_ID"
+
 
 class Env:
     """Typed reads of settings from a mapping (``os.environ`` by default).
@@ -58,6 +61,24 @@ class Env:
         if value <= 0:
             raise SettingsError(f"{name} must be positive, not {value}")
         return value
+
+    def count(self, name: str, default: int) -> int:
+        """A whole number of zero or more (``0`` usually meaning "no limit")."""
+        raw = self.raw(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < 0:
+            raise SettingsError(f"{name} must be zero or more, not {value}")
+        return value
+
+    @property
+    def in_azure(self) -> bool:
+        """Whether the app runs on the Azure Functions platform."""
+        return self.optional(WEBSITE_INSTANCE_ID) is not None
 
     def items(self, name: str) -> tuple[str, ...]:
         """Comma-separated values, blanks dropped."""

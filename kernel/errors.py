@@ -18,6 +18,8 @@ AppError                     base of every error the app raises on purpose
 ├── InvalidEventError        ``invalid_event``: an inbound event lacks what its
 │                            type requires
 ├── SettingsError            ``invalid_setting``: a setting the app cannot use
+├── UnsealError              ``secret_unreadable``: a sealed secret does not open
+│                            (its key left ``SECRETS_KEY``, or it was altered)
 └── DependencyError          transient: storage, events or the network failed
     └── LeaseHeldError       ``lease_held``: another invocation holds the work
         └── ClaimLostError   ``claim_lost``: another invocation took it first
@@ -87,6 +89,14 @@ class SettingsError(AppError, ValueError):
     """A setting holds a value the app cannot use."""
 
     code: ClassVar[str] = "invalid_setting"
+
+
+class UnsealError(AppError):
+    """A secret sealed at rest (:mod:`kernel.sealing`) cannot be opened: its key
+    left ``SECRETS_KEY`` or the stored value was altered. Permanent: the
+    operator must restore the key."""
+
+    code: ClassVar[str] = "secret_unreadable"
 
 
 class DependencyError(AppError):

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from kernel.clock import iso
-from kernel.errors import ConflictError
-from kernel.storage.ports import TableStore
+from kernel.errors import ConflictError, UnsealError
+from kernel.sealing import Keyring, Sealed
+from kernel.storage.ports import Row, TableStore
 from notifications.records import (
     ATTEMPT_END,
     ATTEMPT_PREFIX,
@@ -26,29 +27,77 @@ from notifications.records import (
 log = logging.getLogger(__name__)
 
 _KEYS = frozenset({"PartitionKey", "RowKey", "etag"})
+#: The signing secrets, which the table holds only sealed (kernel.sealing).
+_SECRET_FIELDS = ("secret", "previous_secret")
+_SEALED_SUFFIX = "_sealed"
+_KEY_ID_FIELD = "secrets_key_id"
 
 
 class SubscriptionRepository:
-    def __init__(self, tables: TableStore, table: str) -> None:
+    """Subscriptions, their signing secrets sealed under ``keyring``: a row
+    holds the key id and ``secret_sealed`` / ``previous_secret_sealed``, never
+    the plaintext (rows written before sealing are read, and sealed on their
+    next write or by :meth:`reseal_all`)."""
+
+    def __init__(self, tables: TableStore, table: str, keyring: Keyring) -> None:
         self._tables = tables
         self._table = table
+        self._keyring = keyring
 
     def create(self, subscription: Subscription) -> Subscription:
         """Insert; ConflictError if the id is taken."""
-        etag = self._tables.insert(self._table, subscription.to_row())
+        etag = self._tables.insert(self._table, self._sealed_row(subscription))
         return subscription.replace(etag=etag)
 
     def get(self, subscription_id: str) -> Subscription:
         """NotFoundError when there is no such subscription."""
         entity = self._tables.get(self._table, SUBSCRIPTION_PARTITION, subscription_id)
-        return Subscription.from_row(entity)
+        return self._opened(entity)
 
     def save(self, subscription: Subscription) -> Subscription:
         """Replace if unchanged since read (ConflictError otherwise)."""
         if subscription.etag is None:
             raise ValueError("save() needs a subscription that was read")
-        etag = self._tables.update(self._table, subscription.to_row(), etag=subscription.etag)
+        etag = self._tables.update(
+            self._table, self._sealed_row(subscription), etag=subscription.etag
+        )
         return subscription.replace(etag=etag)
+
+    def reseal_all(self) -> int:
+        """Seal every subscription's secrets under the current key (after a key
+        rotation, or for rows from before sealing); how many rows changed."""
+        changed = 0
+        for entity in self._tables.query(self._table, SUBSCRIPTION_PARTITION):
+            if entity.get(_KEY_ID_FIELD) == self._keyring.current and "secret" not in entity:
+                continue
+            try:
+                self.save(self._opened(entity))
+            except ConflictError:
+                continue  # written meanwhile, so sealed under the current key
+            changed += 1
+        return changed
+
+    def _sealed_row(self, subscription: Subscription) -> Row:
+        row = subscription.to_row()
+        for name in _SECRET_FIELDS:
+            plaintext = row.pop(name)
+            row[name + _SEALED_SUFFIX] = (
+                self._keyring.seal(plaintext, context=_context(subscription.id, name)).token
+                if plaintext
+                else None
+            )
+        row[_KEY_ID_FIELD] = self._keyring.current
+        return row
+
+    def _opened(self, entity: Row) -> Subscription:
+        row = dict(entity)
+        key_id = row.pop(_KEY_ID_FIELD, None)
+        for name in _SECRET_FIELDS:
+            token = row.pop(name + _SEALED_SUFFIX, None)
+            if key_id is not None and token:
+                sealed = Sealed(str(key_id), str(token))
+                row[name] = self._keyring.open(sealed, context=_context(row["RowKey"], name))
+        return Subscription.from_row(row)
 
     def delete(self, subscription_id: str) -> None:
         self._tables.delete(self._table, SUBSCRIPTION_PARTITION, subscription_id)
@@ -64,7 +113,7 @@ class SubscriptionRepository:
             row_key_after=after,
             limit=limit,
         )
-        return [Subscription.from_row(e) for e in entities]
+        return [self._opened(e) for e in entities]
 
     def active(self) -> list[Subscription]:
         entities = self._tables.query(
@@ -72,7 +121,18 @@ class SubscriptionRepository:
             SUBSCRIPTION_PARTITION,
             equals={"status": SubscriptionStatus.ACTIVE.value},
         )
-        return [Subscription.from_row(e) for e in entities]
+        opened = []
+        for entity in entities:
+            try:
+                opened.append(self._opened(entity))
+            except UnsealError:
+                # One unreadable row must not stop every other subscriber's notice.
+                log.error("webhook.secret_unreadable", extra={"subscription_id": entity["RowKey"]})
+        return opened
+
+
+def _context(subscription_id: str, name: str) -> str:
+    return f"webhook-subscription/{subscription_id}/{name}"
 
 
 class DeliveryRepository:

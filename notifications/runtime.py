@@ -87,7 +87,9 @@ def build_notifications(
         ports=settings.webhook_allowed_ports,
         own_endpoints=shared.settings.own_endpoints,
     )
-    subscriptions = SubscriptionRepository(stores.tables, settings.webhook_subscriptions_table)
+    subscriptions = SubscriptionRepository(
+        stores.tables, settings.webhook_subscriptions_table, settings.keyring
+    )
     deliveries = DeliveryRepository(stores.tables, settings.webhook_deliveries_table)
     targets = Targets(subscriptions, settings.logic_app_urls)
     jobs = JobQueue(stores.queues, settings.webhook_queue)

@@ -7,11 +7,12 @@ Every name read here is a constant below and appears in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from kernel.env import Env, IPNetwork, as_env
 from kernel.errors import SettingsError
+from kernel.sealing import SECRETS_KEY, Keyring, development_keyring
 
 LOGIC_APP_URL = "LOGIC_APP_URL"
 WEBHOOK_QUEUE = "WEBHOOK_QUEUE"
@@ -39,6 +40,7 @@ OPTIONAL = frozenset(
         WEBHOOK_ALLOWED_PORTS,
         WEBHOOK_DNS_TIMEOUT_SECONDS,
         WEBHOOK_MAX_SUBSCRIPTIONS,
+        SECRETS_KEY,
         # Not WEBHOOK_QUEUE: the queue trigger's binding names it (%WEBHOOK_QUEUE%),
         # and the Functions host refuses to index a binding whose setting is unset.
     }
@@ -59,8 +61,10 @@ class NotificationSettings:
     webhook_allowed_ports: tuple[int, ...] = (443, 8443)
     #: How long resolving a webhook's host may take.
     webhook_dns_timeout_seconds: int = 3
-    #: Subscriptions that may exist at once.
+    #: Subscriptions one owner may have at once.
     webhook_max_subscriptions: int = 100
+    #: Seals the signing secrets in the subscriptions table (``SECRETS_KEY``).
+    keyring: Keyring = field(default_factory=development_keyring, compare=False)
 
     @classmethod
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> NotificationSettings:
@@ -86,6 +90,7 @@ class NotificationSettings:
             webhook_max_subscriptions=env.positive_int(
                 WEBHOOK_MAX_SUBSCRIPTIONS, defaults.webhook_max_subscriptions
             ),
+            keyring=Keyring.from_env(env),
         )
 
     def allow_list_warning(self) -> str | None:

@@ -148,3 +148,10 @@ class SubscriptionService:
             log.info("webhook.secret_rotated", extra={"subscription_id": subscription_id})
             return saved
         raise ConflictError("the subscription keeps changing; try again")
+
+    def reseal(self) -> int:
+        """Seal every stored signing secret under the current ``SECRETS_KEY``
+        entry (after a key rotation); how many subscriptions changed."""
+        changed = self._repository.reseal_all()
+        log.info("webhook.secrets_resealed", extra={"subscriptions": changed})
+        return changed

@@ -28,8 +28,6 @@ AUTH_AUDIENCE = "AUTH_AUDIENCE"
 AUTH_JWKS_URL = "AUTH_JWKS_URL"
 AUTH_LEEWAY_SECONDS = "AUTH_LEEWAY_SECONDS"
 AUTH_OWNER_SCOPE = "AUTH_OWNER_SCOPE"
-#: Set by the platform on every Azure Functions instance.
-WEBSITE_INSTANCE_ID = "WEBSITE_INSTANCE_ID"
 
 
 _Choice = TypeVar("_Choice", bound=StrEnum)
@@ -57,7 +55,7 @@ class AuthSettings:
     @classmethod
     def from_env(cls, source: Env | Mapping[str, str] | None = None) -> AuthSettings:
         env = as_env(source)
-        in_azure = env.optional(WEBSITE_INSTANCE_ID) is not None
+        in_azure = env.in_azure
         mode = _choice(env, AUTH_MODE, AuthMode, AuthMode.JWT if in_azure else AuthMode.NONE)
         if mode is AuthMode.NONE and in_azure:
             raise SettingsError(f"{AUTH_MODE}=none is for local development, never in Azure")

@@ -23,6 +23,7 @@ from kernel.errors import (
     InvalidValueError,
     NotFoundError,
     RequestError,
+    UnsealError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -107,6 +108,7 @@ KERNEL_PROBLEMS = (
     .extend({RequestError: 400, InvalidValueError: 400, NotFoundError: 404, ConflictError: 409})
     .extend({UnauthenticatedError: 401}, headers={"WWW-Authenticate": "Bearer"})
     .extend({ForbiddenError: 403})
+    .extend({UnsealError: 500})
     .extend(
         {DependencyError: 503},
         code="service_unavailable",

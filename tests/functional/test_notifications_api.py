@@ -409,3 +409,101 @@ def test_dead_letters_are_listed_and_logic_app_deliveries_too(
         params={"limit": "2", "after": after},
     )
     assert [a["attempt"] for a in page["items"] + rest["items"]] == [3, 2, 1]
+
+
+def _raw_subscription(subscription_id: str) -> dict[str, Any]:
+    tables = notifications().platform.stores.tables
+    return tables.get(notification_settings().webhook_subscriptions_table, "sub", subscription_id)
+
+
+def test_signing_secrets_are_sealed_in_the_table_and_survive_a_key_rotation(
+    app_env: Path, functions: dict[str, Handler], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernel.sealing import new_key_entry
+    from notifications.__main__ import main as notifications_cli
+
+    k1, k2 = new_key_entry("k1"), new_key_entry("k2")
+    monkeypatch.setenv("SECRETS_KEY", k1)
+    reload_settings()
+    with receiving(Reply(204), Reply(204)) as receiver:
+        created = register(functions, receiver.url())
+        _, _, rotated = call(
+            functions,
+            "rotate_subscription_secret",
+            "POST",
+            "/x",
+            route={"id": created["id"]},
+        )
+        row = _raw_subscription(created["id"])
+        stored = json.dumps(row)
+        # Neither secret, nor its HMAC key, appears in the stored row.
+        for secret in (created["secret"], rotated["secret"]):
+            assert secret not in stored
+            assert secret.removeprefix("whsec_") not in stored
+        assert "secret" not in row and "previous_secret" not in row
+        assert row["secrets_key_id"] == "k1"
+        assert row["secret_sealed"] and row["previous_secret_sealed"]
+
+        # A new key goes first; subscriptions sealed under the old one still sign.
+        monkeypatch.setenv("SECRETS_KEY", f"{k2},{k1}")
+        reload_settings()
+        notify(functions, completion_event("evt-rotated-1"))
+        run_queue(functions)
+        assert notifications_cli(["reseal"]) == 0
+        assert _raw_subscription(created["id"])["secrets_key_id"] == "k2"
+
+        # Resealed, the old key can go.
+        monkeypatch.setenv("SECRETS_KEY", k2)
+        reload_settings()
+        notify(functions, completion_event("evt-rotated-2"))
+        run_queue(functions)
+
+    assert [r.body and json.loads(r.body)["id"] for r in receiver.requests] == [
+        "evt-rotated-1",
+        "evt-rotated-2",
+    ]
+    for request in receiver.requests:
+        Webhook(rotated["secret"]).verify(request.body, request.headers)
+        Webhook(created["secret"]).verify(request.body, request.headers)  # still in overlap
+
+
+def test_a_subscription_row_from_before_sealing_is_read_and_sealed_by_reseal(
+    app_env: Path, functions: dict[str, Handler]
+) -> None:
+    from notifications.__main__ import main as notifications_cli
+
+    with receiving() as receiver:
+        created = register(functions, receiver.url())
+    tables = notifications().platform.stores.tables
+    table = notification_settings().webhook_subscriptions_table
+    legacy = {k: v for k, v in _raw_subscription(created["id"]).items() if k != "etag"}
+    for name in ("secret_sealed", "previous_secret_sealed", "secrets_key_id"):
+        legacy.pop(name, None)
+    legacy["secret"] = created["secret"]
+    tables.upsert(table, legacy)
+
+    status, _, fetched = call(
+        functions, "get_subscription", "GET", "/x", route={"id": created["id"]}
+    )
+    assert status == 200 and fetched["id"] == created["id"]
+    assert notifications_cli(["reseal"]) == 0
+    row = _raw_subscription(created["id"])
+    assert "secret" not in row and created["secret"] not in json.dumps(row)
+    assert notifications().subscriptions.get(created["id"]).secret == created["secret"]
+
+
+def test_a_sealed_secret_copied_into_another_subscription_does_not_open(
+    app_env: Path, functions: dict[str, Handler]
+) -> None:
+    with receiving() as receiver:
+        first = register(functions, receiver.url())
+        second = register(functions, receiver.url("/other"))
+    tables = notifications().platform.stores.tables
+    table = notification_settings().webhook_subscriptions_table
+    row = {k: v for k, v in _raw_subscription(second["id"]).items() if k != "etag"}
+    row["secret_sealed"] = _raw_subscription(first["id"])["secret_sealed"]
+    tables.upsert(table, row)
+    status, _, problem = call(
+        functions, "get_subscription", "GET", "/x", route={"id": second["id"]}
+    )
+    assert (status, problem["code"]) == (500, "secret_unreadable")

@@ -22,7 +22,7 @@ from search import settings as search_settings
 from search.settings import SearchSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME"}
+PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME", "WEBSITE_INSTANCE_ID"}
 #: Identity-based connections: service URIs and a client id have no local
 #: value (locally a connection string or the embedded store is used), and an
 #: empty one in local.settings.json would tell Core Tools' host that the
