@@ -18,6 +18,8 @@ AppError                     base of every error the app raises on purpose
 ├── InvalidEventError        ``invalid_event``: an inbound event lacks what its
 │                            type requires
 ├── SettingsError            ``invalid_setting``: a setting the app cannot use
+├── QuotaExceededError       ``quota_exceeded``: the owner holds as many of a
+│                            kind of record as its quota allows (HTTP 403)
 ├── UnsealError              ``secret_unreadable``: a sealed secret does not open
 │                            (its key left ``SECRETS_KEY``, or it was altered)
 └── DependencyError          transient: storage, events or the network failed
@@ -89,6 +91,13 @@ class SettingsError(AppError, ValueError):
     """A setting holds a value the app cannot use."""
 
     code: ClassVar[str] = "invalid_setting"
+
+
+class QuotaExceededError(AppError):
+    """The owner already holds as many documents or subscriptions as a setting
+    allows; deleting some makes room (HTTP 403, not retried)."""
+
+    code: ClassVar[str] = "quota_exceeded"
 
 
 class UnsealError(AppError):

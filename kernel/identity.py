@@ -46,6 +46,38 @@ class Caller:
     def has_role(self, role: str) -> bool:
         return role in self.roles or ADMIN in self.roles
 
+    @property
+    def reach(self) -> Reach:
+        """Whose records this caller may read and change: its own, or with the
+        Admin role every owner's of its own tenant (never another tenant's)."""
+        if ADMIN in self.roles and self.tenant:
+            return Reach(owner=self.owner, tenant=self.tenant)
+        return Reach(owner=self.owner)
+
+
+def tenant_of(owner: str) -> str:
+    """The tenant part of an owner id (``<tid>:<oid>``, or ``<tid>`` when a
+    tenant is one owner); an owner without one is its own tenant."""
+    return owner.partition(":")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The records a caller may see: one owner's, or (``tenant`` set, for
+    Admin) those of every owner of one tenant. Records store their owner's
+    tenant beside the owner, so both are one equality filter in storage."""
+
+    owner: str
+    tenant: str | None = None
+
+    def admits(self, owner: str) -> bool:
+        return owner == self.owner or (self.tenant is not None and tenant_of(owner) == self.tenant)
+
+    @property
+    def where(self) -> dict[str, str]:
+        """The storage filter (property equality) selecting what this reach admits."""
+        return {"tenant": self.tenant} if self.tenant is not None else {"owner": self.owner}
+
 
 #: The implicit owner of everything when authentication is off.
 LOCAL_OWNER = "local"

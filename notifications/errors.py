@@ -5,10 +5,11 @@ AppError (kernel.errors)
 ├── UnsupportedEventTypeError    ``unsupported_event_type`` (HTTP 422)
 ├── TargetNotAllowedError        ``target_not_allowed``: every refusal of where a
 │                                webhook URL leads, alike (HTTP 422)
-├── SubscriptionQuotaError       ``quota_exceeded``: too many subscriptions (HTTP 403)
 └── DeliveryStateError           the delivery or its target forbids the request (409)
     ├── DeliveryInProgressError  ``delivery_in_progress``
     └── SubscriptionDisabledError  ``subscription_disabled``
+QuotaExceededError (kernel.errors)
+└── SubscriptionQuotaError       ``quota_exceeded``: the owner has WEBHOOK_MAX_SUBSCRIPTIONS
 LeaseHeldError (kernel.errors)
 └── AttemptInProgressError       ``attempt_in_progress``: another copy of the job
                                  holds the attempt; the queue retries after its lease
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from kernel.errors import AppError, LeaseHeldError
+from kernel.errors import AppError, LeaseHeldError, QuotaExceededError
 
 
 class UnsupportedEventTypeError(AppError):
@@ -40,10 +41,8 @@ class TargetNotAllowedError(AppError):
     code: ClassVar[str] = "target_not_allowed"
 
 
-class SubscriptionQuotaError(AppError):
-    """No more subscriptions may be registered."""
-
-    code: ClassVar[str] = "quota_exceeded"
+class SubscriptionQuotaError(QuotaExceededError):
+    """The owner may register no more subscriptions."""
 
 
 class DeliveryStateError(AppError):

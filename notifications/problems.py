@@ -6,7 +6,6 @@ from kernel.egress.addresses import UrlRejectedError
 from kernel.http.problems import KERNEL_PROBLEMS
 from notifications.errors import (
     DeliveryStateError,
-    SubscriptionQuotaError,
     TargetNotAllowedError,
     UnsupportedEventTypeError,
 )
@@ -17,6 +16,5 @@ PROBLEMS = KERNEL_PROBLEMS.extend(
         TargetNotAllowedError: 422,
         UnsupportedEventTypeError: 422,
         DeliveryStateError: 409,
-        SubscriptionQuotaError: 403,
     }
 )

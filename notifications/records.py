@@ -39,7 +39,7 @@ from typing import Any
 
 from kernel.clock import iso, optional_iso, optional_time, parse_time
 from kernel.egress.redaction import redact_url
-from kernel.identity import LOCAL_OWNER
+from kernel.identity import LOCAL_OWNER, tenant_of
 from kernel.storage.ports import Row
 
 SUBSCRIPTION_PARTITION = "sub"
@@ -207,6 +207,7 @@ class Subscription:
             "disabled_reason": self.disabled_reason,
             "failing_since": optional_iso(self.failing_since),
             "owner": self.owner,
+            "tenant": tenant_of(self.owner),
         }
 
     @classmethod

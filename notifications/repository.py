@@ -9,6 +9,7 @@ from typing import Any
 
 from kernel.clock import iso
 from kernel.errors import ConflictError, UnsealError
+from kernel.identity import Reach
 from kernel.sealing import Keyring, Sealed
 from kernel.storage.ports import Row, TableStore
 from notifications.records import (
@@ -103,13 +104,13 @@ class SubscriptionRepository:
         self._tables.delete(self._table, SUBSCRIPTION_PARTITION, subscription_id)
 
     def page(
-        self, *, after: str | None, limit: int, owner: str | None = None
+        self, *, after: str | None, limit: int, reach: Reach | None = None
     ) -> list[Subscription]:
-        """Subscriptions in creation order (only ``owner``'s when given)."""
+        """Subscriptions in creation order (only those within ``reach`` when given)."""
         entities = self._tables.query(
             self._table,
             SUBSCRIPTION_PARTITION,
-            equals={"owner": owner} if owner is not None else None,
+            equals=reach.where if reach is not None else None,
             row_key_after=after,
             limit=limit,
         )

@@ -16,7 +16,7 @@ from kernel.egress.addresses import (
 from kernel.egress.redaction import redact_url
 from kernel.errors import ConflictError, NotFoundError
 from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_FAILED
-from kernel.identity import LOCAL_OWNER
+from kernel.identity import LOCAL_OWNER, Reach
 from notifications.errors import (
     TARGET_NOT_ALLOWED,
     SubscriptionQuotaError,
@@ -78,7 +78,9 @@ class SubscriptionService:
             raise UnsupportedEventTypeError(
                 f"unsupported event type {unknown[0]!r}; supported: {supported}"
             )
-        existing = self._repository.page(after=None, limit=self._max_subscriptions, owner=owner)
+        existing = self._repository.page(
+            after=None, limit=self._max_subscriptions, reach=Reach(owner=owner)
+        )
         if len(existing) >= self._max_subscriptions:
             raise SubscriptionQuotaError(
                 f"at most {self._max_subscriptions} webhook subscriptions per owner may exist"
@@ -108,32 +110,32 @@ class SubscriptionService:
         )
         return created
 
-    def get(self, subscription_id: str, owner: str | None = None) -> Subscription:
-        """The subscription; NotFoundError for an unknown id and, when ``owner``
-        is given, for another owner's, exactly as for an unknown one."""
+    def get(self, subscription_id: str, reach: Reach | None = None) -> Subscription:
+        """The subscription; NotFoundError for an unknown id and, when ``reach``
+        is given, for one outside it, exactly as for an unknown one."""
         if not is_subscription_id(subscription_id):
             raise NotFoundError(f"no subscription {subscription_id!r}")
         subscription = self._repository.get(subscription_id)
-        if owner is not None and subscription.owner != owner:
+        if reach is not None and not reach.admits(subscription.owner):
             raise NotFoundError(f"no subscription {subscription_id!r}")
         return subscription
 
     def page(
-        self, *, after: str | None, limit: int, owner: str | None = None
+        self, *, after: str | None, limit: int, reach: Reach | None = None
     ) -> list[Subscription]:
-        return self._repository.page(after=after, limit=limit, owner=owner)
+        return self._repository.page(after=after, limit=limit, reach=reach)
 
-    def delete(self, subscription_id: str, owner: str | None = None) -> None:
+    def delete(self, subscription_id: str, reach: Reach | None = None) -> None:
         """Remove the subscription; NotFoundError if there is none (or it is
-        another owner's). Pending deliveries to it are cancelled when their jobs run."""
-        self.get(subscription_id, owner)
+        outside ``reach``). Pending deliveries to it are cancelled when their jobs run."""
+        self.get(subscription_id, reach)
         self._repository.delete(subscription_id)
         log.info("webhook.subscription_deleted", extra={"subscription_id": subscription_id})
 
-    def rotate_secret(self, subscription_id: str, owner: str | None = None) -> Subscription:
+    def rotate_secret(self, subscription_id: str, reach: Reach | None = None) -> Subscription:
         """A new secret; the current one keeps signing for 24 hours beside it."""
         for _ in range(5):
-            current = self.get(subscription_id, owner)
+            current = self.get(subscription_id, reach)
             now = self._clock()
             rotated = current.replace(
                 secret=new_secret(),

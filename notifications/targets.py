@@ -56,7 +56,7 @@ class Targets:
         if not is_subscription_id(target_id):
             raise NotFoundError(f"no subscription {target_id!r}")
         subscription = self._subscriptions.get(target_id)
-        if caller is not None and subscription.owner != caller.owner:
+        if caller is not None and not caller.reach.admits(subscription.owner):
             raise NotFoundError(f"no subscription {target_id!r}")
 
     def ids(self, *, page_size: int = 100) -> list[str]:

@@ -58,9 +58,9 @@ def create_subscription(req: func.HttpRequest) -> func.HttpResponse:
 def list_subscriptions(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.paging import PageRequest
 
-    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
+    reach = authorize(req.headers, SUBSCRIPTIONS_MANAGE).reach
     request = PageRequest.from_params(req.params)
-    found = services().subscriptions.page(after=request.after, limit=request.fetch, owner=owner)
+    found = services().subscriptions.page(after=request.after, limit=request.fetch, reach=reach)
     page = request.page(found, cursor=lambda s: s.id, path="/api/subscriptions")
     return json_response(200, page.to_api(lambda s: s.to_api()))
 
@@ -68,24 +68,24 @@ def list_subscriptions(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="subscriptions/{id}", methods=["GET"])
 @api.endpoint
 def get_subscription(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
-    subscription = services().subscriptions.get(req.route_params["id"], owner)
+    reach = authorize(req.headers, SUBSCRIPTIONS_MANAGE).reach
+    subscription = services().subscriptions.get(req.route_params["id"], reach)
     return json_response(200, subscription.to_api())
 
 
 @bp.route(route="subscriptions/{id}", methods=["DELETE"])
 @api.endpoint
 def delete_subscription(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
-    services().subscriptions.delete(req.route_params["id"], owner)
+    reach = authorize(req.headers, SUBSCRIPTIONS_MANAGE).reach
+    services().subscriptions.delete(req.route_params["id"], reach)
     return func.HttpResponse(status_code=204)
 
 
 @bp.route(route="subscriptions/{id}/rotate-secret", methods=["POST"])
 @api.endpoint
 def rotate_subscription_secret(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, SUBSCRIPTIONS_MANAGE).owner
-    subscription = services().subscriptions.rotate_secret(req.route_params["id"], owner)
+    reach = authorize(req.headers, SUBSCRIPTIONS_MANAGE).reach
+    subscription = services().subscriptions.rotate_secret(req.route_params["id"], reach)
     return json_response(200, subscription.to_api(with_secret=True))
 
 

@@ -21,10 +21,11 @@ from contextlib import suppress
 from kernel.clock import Clock, utcnow
 from kernel.errors import NotFoundError
 from kernel.events.ports import EventPublisher
+from kernel.identity import Reach
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore
 from processing.events import deleted_event
-from processing.records import Source
+from processing.records import DocumentRecord, Source
 from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
@@ -46,20 +47,28 @@ class DeletionService:
         self._results = results_container
         self._clock = clock
 
-    def delete(self, document_id: str, owner: str) -> None:
+    def delete(self, document_id: str, reach: Reach) -> None:
         try:
-            record = self._documents.get(document_id, owner=owner)
+            record = self._documents.get(document_id, reach=reach)
         except NotFoundError:
             return
         bind(document_id=record.id)
+        self.remove(record)
+
+    def remove(self, record: DocumentRecord) -> None:
+        """Delete every stored byte of ``record``'s document, then announce it."""
         if record.source is not Source.BLOB:
             with suppress(NotFoundError):
                 self._blobs.delete(record.container, record.blob_name)
-        if record.result_blob and self._documents.result_users(record.result_blob) == [record.id]:
+        if record.result_blob and (
+            record.result_blob == f"{record.id}.json"  # its own, as every result written now
+            or self._documents.result_users(record.result_blob) == [record.id]
+        ):
             with suppress(NotFoundError):
                 self._blobs.delete(self._results, record.result_blob)
             if record.sha256:
-                self._documents.forget_cached(record.sha256)
+                self._documents.forget_cached(record.sha256, record.result_blob)
         self._publisher.publish([deleted_event(record, self._clock()).to_cloudevent()])
         self._documents.delete(record)
+        self._documents.release(record.owner)
         log.info("document.deleted", extra={"source": record.source.value})

@@ -10,6 +10,9 @@ DocumentError (processing.extraction.errors)
 └── AttemptsExhaustedError code ``attempts_exhausted``: the document was
                            attempted PROCESSING_MAX_ATTEMPTS times without an
                            outcome (a worker or host died each time)
+QuotaExceededError (kernel.errors)
+└── DocumentQuotaError     code ``quota_exceeded``: the owner already stores
+                           DOCUMENTS_MAX_PER_OWNER documents (HTTP 403)
 AppError (kernel.errors)
 ├── NotFinishedError       code ``not_finished``: a result was asked for
 │                          before the document completed (HTTP 409)
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from kernel.errors import AppError, RequestError
+from kernel.errors import AppError, QuotaExceededError, RequestError
 from processing.extraction.errors import DocumentError
 
 
@@ -35,6 +38,10 @@ class SourceMissingError(DocumentError):
 
 class AttemptsExhaustedError(DocumentError):
     code: ClassVar[str] = "attempts_exhausted"
+
+
+class DocumentQuotaError(QuotaExceededError):
+    """The owner stores as many documents as DOCUMENTS_MAX_PER_OWNER allows."""
 
 
 class NotFinishedError(AppError):

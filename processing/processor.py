@@ -172,10 +172,13 @@ class DocumentProcessor:
             traceparent=child_traceparent(None),
             owner=inbox_owner(event.name, owner_folders=_owners_by_folder()),
         )
+        # Counted, never refused: the inbox is the operator's, granted by storage roles.
+        self._documents.reserve(record.owner)
         try:
             return self._documents.add(record)
         except ConflictError:
             # A concurrent delivery of the same blob version created it first.
+            self._documents.release(record.owner)
             return self._documents.get(document_id)
 
     def _process(self, record: DocumentRecord) -> DocumentRecord:

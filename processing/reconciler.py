@@ -5,17 +5,24 @@ a document whose holder died is announced again within about two minutes of
 the crash. It covers the gaps at-least-once delivery leaves: an upload
 stored but never announced (Event Grid was down), a document whose worker died
 after Event Grid stopped retrying, and an outcome recorded but not published.
+
+It also ends retention: documents created more than ``RESULTS_RETENTION_DAYS``
+ago are deleted as ``DELETE /api/documents/{id}`` deletes them (bytes, result,
+record, ``document.deleted``), a batch per run. In Azure a lifecycle rule on
+the results container deletes old result blobs too; records are only ever
+deleted here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kernel.clock import Clock, utcnow
 from kernel.errors import ClaimLostError
 from kernel.events.ports import EventPublisher
+from processing.deletion import DeletionService
 from processing.events import uploaded_event
 from processing.processor import DocumentProcessor
 from processing.records import DocumentRecord, Status
@@ -32,11 +39,15 @@ class Reconciler:
         publisher: EventPublisher,
         processor: DocumentProcessor,
         older_than: timedelta,
+        deletions: DeletionService | None = None,
+        retention: timedelta | None = None,
         max_attempts: int = 5,
         batch: int = 500,
         clock: Clock = utcnow,
     ) -> None:
         self._max_attempts = max_attempts
+        self._deletions = deletions
+        self._retention = retention
         self._documents = documents
         self._publisher = publisher
         self._processor = processor
@@ -78,10 +89,19 @@ class Reconciler:
             "uploads": len(unannounced),
             "exhausted": len(exhausted),
             "completions": len(unpublished),
+            "expired": self._expire(now),
         }
-        if unannounced or exhausted or unpublished:
+        if any(counts.values()):
             log.info("reconciler.nudged", extra=counts)
         return counts
+
+    def _expire(self, now: datetime) -> int:
+        if self._deletions is None or self._retention is None:
+            return 0
+        expired = self._documents.created_before(now - self._retention, limit=self._batch)
+        for record in expired:
+            self._deletions.remove(record)
+        return len(expired)
 
     def _end(self, record: DocumentRecord) -> None:
         # A late delivery may take it meanwhile (ClaimLostError); it ends it the same way.

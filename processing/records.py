@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from kernel.clock import iso
-from kernel.identity import LOCAL_OWNER
+from kernel.identity import LOCAL_OWNER, tenant_of
 from kernel.storage.ports import Row
 from processing.errors import NotFinishedError
 
@@ -48,6 +48,13 @@ def new_document_id(now: datetime) -> str:
     """
     inverted = _MAX_MS - int(now.timestamp() * 1000)
     return f"{inverted:012x}{secrets.token_hex(6)}"
+
+
+def created_before_key(moment: datetime) -> str:
+    """A RowKey after every id of a document created before ``moment`` and before
+    every later one (ids invert their creation time, so older sorts later)."""
+    inverted = _MAX_MS - int(moment.timestamp() * 1000)
+    return f"{inverted:012x}{'f' * 12}"
 
 
 def bounded_message(message: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
@@ -149,6 +156,7 @@ class DocumentRecord:
             "event_published": self.event_published,
             "traceparent": self.traceparent,
             "owner": self.owner,
+            "tenant": tenant_of(self.owner),
         }
 
     @classmethod

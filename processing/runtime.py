@@ -70,6 +70,13 @@ def build_services(
         enrichment=enrichment,
         clock=clock,
     )
+    deletions = DeletionService(
+        blobs=stores.blobs,
+        documents=documents,
+        publisher=shared.publisher,
+        results_container=settings.results_container,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         platform=shared,
@@ -80,21 +87,18 @@ def build_services(
             publisher=shared.publisher,
             container=settings.uploads_container,
             max_bytes=settings.max_upload_bytes,
+            max_per_owner=settings.max_documents_per_owner,
             clock=clock,
         ),
-        deletions=DeletionService(
-            blobs=stores.blobs,
-            documents=documents,
-            publisher=shared.publisher,
-            results_container=settings.results_container,
-            clock=clock,
-        ),
+        deletions=deletions,
         processor=processor,
         reconciler=Reconciler(
             documents=documents,
             publisher=shared.publisher,
             processor=processor,
             older_than=RECONCILE_AFTER,
+            deletions=deletions,
+            retention=settings.retention,
             max_attempts=settings.max_attempts,
             clock=clock,
         ),

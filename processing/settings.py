@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 
 from kernel.env import Env, as_env
@@ -28,6 +29,8 @@ PROCESSING_LEASE_SECONDS = "PROCESSING_LEASE_SECONDS"
 PROCESSING_TIMEOUT_SECONDS = "PROCESSING_TIMEOUT_SECONDS"
 PROCESSING_MAX_ATTEMPTS = "PROCESSING_MAX_ATTEMPTS"
 PROCESSING_HEARTBEAT_SECONDS = "PROCESSING_HEARTBEAT_SECONDS"
+RESULTS_RETENTION_DAYS = "RESULTS_RETENTION_DAYS"
+DOCUMENTS_MAX_PER_OWNER = "DOCUMENTS_MAX_PER_OWNER"
 
 # Limits on untrusted documents (processing/extraction/limits.py has the defaults).
 MAX_PAGES = "MAX_PAGES"
@@ -69,6 +72,8 @@ OPTIONAL = frozenset(
         PROCESSING_MEMORY_MB,
         PROCESSING_CPU_SECONDS,
         PROCESSING_HEARTBEAT_SECONDS,
+        RESULTS_RETENTION_DAYS,
+        DOCUMENTS_MAX_PER_OWNER,
     }
     # Enrichment (processing/enrichment/settings.py): every one has a default.
     | enrichment_settings.OPTIONAL
@@ -92,6 +97,14 @@ class ProcessingSettings:
     isolation: bool = True
     isolation_limits: IsolationLimits = field(default_factory=IsolationLimits)
     enrichment: EnrichmentSettings = field(default_factory=EnrichmentSettings)
+    #: Days a document (bytes, result, record) is kept after its upload; 0 = for ever.
+    retention_days: int = 90
+    #: Documents one owner may store at once; 0 = no cap.
+    max_documents_per_owner: int = 10_000
+
+    @property
+    def retention(self) -> timedelta | None:
+        return timedelta(days=self.retention_days) if self.retention_days else None
 
     @property
     def analysis(self) -> AnalysisOptions:
@@ -136,6 +149,10 @@ class ProcessingSettings:
                 workers=env.positive_int(PROCESSING_WORKERS, defaults.isolation_limits.workers),
             ),
             enrichment=EnrichmentSettings.from_env(env),
+            retention_days=env.count(RESULTS_RETENTION_DAYS, defaults.retention_days),
+            max_documents_per_owner=env.count(
+                DOCUMENTS_MAX_PER_OWNER, defaults.max_documents_per_owner
+            ),
         )
 
 

@@ -68,11 +68,11 @@ def upload_document(req: func.HttpRequest) -> func.HttpResponse:
 def list_documents(req: func.HttpRequest) -> func.HttpResponse:
     from kernel.http.paging import PageRequest
 
-    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    reach = authorize(req.headers, DOCUMENTS_READ).reach
     request = PageRequest.from_params(req.params)
     status = _status_param(req.params.get("status"))
     found = services().documents.recent(
-        status=status, owner=owner, after=request.after, limit=request.fetch
+        status=status, reach=reach, after=request.after, limit=request.fetch
     )
     page = request.page(
         found,
@@ -86,26 +86,26 @@ def list_documents(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="documents/{id}", methods=["GET"])
 @api.endpoint
 def get_document(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    reach = authorize(req.headers, DOCUMENTS_READ).reach
     return json_response(
-        200, _document(services().documents.get(req.route_params["id"], owner=owner))
+        200, _document(services().documents.get(req.route_params["id"], reach=reach))
     )
 
 
 @bp.route(route="documents/{id}", methods=["DELETE"])
 @api.endpoint
 def delete_document(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
-    services().deletions.delete(req.route_params["id"], owner)
+    reach = authorize(req.headers, DOCUMENTS_WRITE).reach
+    services().deletions.delete(req.route_params["id"], reach)
     return func.HttpResponse(status_code=204)
 
 
 @bp.route(route="documents/{id}/result", methods=["GET"])
 @api.endpoint
 def get_document_result(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    reach = authorize(req.headers, DOCUMENTS_READ).reach
     svc = services()
-    result_blob = svc.documents.get(req.route_params["id"], owner=owner).require_result()
+    result_blob = svc.documents.get(req.route_params["id"], reach=reach).require_result()
     return func.HttpResponse(
         svc.result_bytes(result_blob), status_code=200, mimetype="application/json", charset="utf-8"
     )

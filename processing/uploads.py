@@ -37,8 +37,10 @@ class UploadService:
         publisher: EventPublisher,
         container: str,
         max_bytes: int,
+        max_per_owner: int = 0,
         clock: Clock = utcnow,
     ) -> None:
+        self._max_per_owner = max_per_owner
         self._blobs = blobs
         self._documents = documents
         self._publisher = publisher
@@ -57,7 +59,8 @@ class UploadService:
         """Validate and store an upload, then announce it.
 
         Raises EmptyDocumentError, TooLargeError, UnsupportedTypeError or
-        CorruptDocumentError for bad input, DependencyError when storage fails.
+        CorruptDocumentError for bad input, DocumentQuotaError when the owner
+        stores ``max_per_owner`` documents, DependencyError when storage fails.
         """
         if not data:
             raise EmptyDocumentError("the request body is empty")
@@ -68,30 +71,35 @@ class UploadService:
         document_id = new_document_id(now)
         safe_name = sanitize_filename(filename)
         blob_name = f"{document_id}/source"
-        self._blobs.put(
-            self._container,
-            blob_name,
-            data,
-            content_type=doc_type.content_type,
-            metadata={"document_id": document_id, "owner": owner},
-        )
-        record = self._documents.add(
-            DocumentRecord(
-                id=document_id,
-                status=Status.QUEUED,
-                source=Source.UPLOAD,
-                filename=safe_name,
-                container=self._container,
-                blob_name=blob_name,
-                created_at=now,
-                updated_at=now,
+        self._documents.reserve(owner, self._max_per_owner)
+        try:
+            self._blobs.put(
+                self._container,
+                blob_name,
+                data,
                 content_type=doc_type.content_type,
-                size_bytes=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
-                traceparent=child_traceparent(traceparent),
-                owner=owner,
+                metadata={"document_id": document_id, "owner": owner},
             )
-        )
+            record = self._documents.add(
+                DocumentRecord(
+                    id=document_id,
+                    status=Status.QUEUED,
+                    source=Source.UPLOAD,
+                    filename=safe_name,
+                    container=self._container,
+                    blob_name=blob_name,
+                    created_at=now,
+                    updated_at=now,
+                    content_type=doc_type.content_type,
+                    size_bytes=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    traceparent=child_traceparent(traceparent),
+                    owner=owner,
+                )
+            )
+        except BaseException:
+            self._documents.release(owner)  # never stored: not the owner's to count
+            raise
         bind(document_id=record.id)
         log.info("document.accepted", extra={"size_bytes": len(data), "type": doc_type.value})
         self._announce(record)

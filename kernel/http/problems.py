@@ -22,6 +22,7 @@ from kernel.errors import (
     DependencyError,
     InvalidValueError,
     NotFoundError,
+    QuotaExceededError,
     RequestError,
     UnsealError,
 )
@@ -107,7 +108,7 @@ KERNEL_PROBLEMS = (
     .extend({AppError: 422})
     .extend({RequestError: 400, InvalidValueError: 400, NotFoundError: 404, ConflictError: 409})
     .extend({UnauthenticatedError: 401}, headers={"WWW-Authenticate": "Bearer"})
-    .extend({ForbiddenError: 403})
+    .extend({ForbiddenError: 403, QuotaExceededError: 403})
     .extend({UnsealError: 500})
     .extend(
         {DependencyError: 503},

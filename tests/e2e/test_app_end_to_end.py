@@ -198,3 +198,76 @@ def test_host_killed_mid_processing_still_completes_after_restart(
         wait_for(lambda: len(completions_for(host, record["id"])) == 1, 10, host=host)
     finally:
         host.stop()
+
+
+def _stored(host: AppHost, backend: dict[str, str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every blob (``container/name``) and every documents-table row the app's
+    storage holds: on Azurite listed with the SDK itself, container by container
+    and row by row; on the embedded store through its ports."""
+    table = backend.get("DOCUMENTS_TABLE", "documents")
+    containers = [
+        backend.get(name, default)
+        for name, default in (
+            ("UPLOADS_CONTAINER", "uploads"),
+            ("RESULTS_CONTAINER", "results"),
+            ("INBOX_CONTAINER", "inbox"),
+        )
+    ]
+    if "AzureWebJobsStorage" in backend:
+        from azure.data.tables import TableServiceClient
+        from azure.storage.blob import BlobServiceClient
+
+        connection = backend["AzureWebJobsStorage"]
+        blobs = BlobServiceClient.from_connection_string(connection)
+        names = [
+            f"{c.name}/{b.name}"
+            for c in blobs.list_containers()
+            if c.name in containers
+            for b in blobs.get_container_client(c.name).list_blobs()
+        ]
+        tables = TableServiceClient.from_connection_string(connection)
+        rows = [dict(e) for e in tables.get_table_client(table).list_entities()]
+        return names, rows
+    stores = create_stores(StorageSettings(data_dir=host.data_dir))
+    try:
+        names = [f"{c}/{b.name}" for c in containers for b in stores.blobs.list(c)]
+        rows = [
+            row
+            for partition in ("doc", "blob", "cache", "owners")
+            for row in stores.tables.query(table, partition)
+        ]
+    finally:
+        stores.close()
+    return names, rows
+
+
+def test_delete_removes_every_stored_byte_of_the_document(
+    host: AppHost, backend: dict[str, str]
+) -> None:
+    """Two uploads of the same bytes (the second reuses the first's parse):
+    deleting the first leaves the second whole; deleting the second leaves no
+    blob and no row naming either (only the owner's document count, now 0),
+    and each delete publishes ``document.deleted``; a second delete is a 204 too."""
+    data = "\n".join(DOCUMENT_TEXT).encode()
+    first = host.upload(data, "memo.txt")["id"]
+    assert host.wait_for_status(first, {"completed"})["status"] == "completed"
+    second = host.upload(data, "copy.txt")["id"]
+    assert host.wait_for_status(second, {"completed"})["status"] == "completed"
+
+    assert host.request("DELETE", f"/api/documents/{first}")[0] == 204
+    assert host.request("GET", f"/api/documents/{first}")[0] == 404
+    kept = host.get_json(f"/api/documents/{second}/result")
+    assert kept["document"]["filename"] == "copy.txt"
+    names, rows = _stored(host, backend)
+    assert not [n for n in names if first in n]
+    assert [r for r in rows if first in json.dumps(r, default=str)] == []
+
+    assert host.request("DELETE", f"/api/documents/{second}")[0] == 204
+    assert host.request("DELETE", f"/api/documents/{second}")[0] == 204
+    names, rows = _stored(host, backend)
+    assert names == []
+    assert [(r["PartitionKey"], r["RowKey"], r["documents"]) for r in rows] == [
+        ("owners", "local", 0)
+    ]
+    deleted = [e["subject"] for e in host.events("document.deleted")]
+    assert deleted == [f"documents/{first}", f"documents/{second}"]

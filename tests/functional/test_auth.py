@@ -306,3 +306,66 @@ def test_auth_settings_refuse_what_cannot_be_safe() -> None:
     local = AuthSettings.from_env({**base, "AUTH_ISSUER": "http://127.0.0.1:9/t/v2.0"})
     assert local.issuer == "http://127.0.0.1:9/t/v2.0"
     assert AuthSettings.from_env({}).mode.value == "none"
+
+
+def test_admin_reaches_every_owner_of_its_own_tenant_and_no_other(
+    issuer: Issuer, functions: dict[str, tuple[Handler, list[str], str]]
+) -> None:
+    """Admin lists, reads and deletes the documents and subscriptions of every
+    owner of its tenant; an Admin of another tenant gets 404s and empty lists."""
+    alice = issuer.token(tenant="tenant-a", oid="alice")
+    document = upload(functions, alice)
+    status, _, created = call(
+        functions,
+        "create_subscription",
+        alice,
+        body=json.dumps({"url": "http://127.0.0.1:9/hook"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert status == 201
+    admin = issuer.token(tenant="tenant-a", oid="root", roles=("Admin",))
+    stranger = issuer.token(tenant="tenant-b", oid="root", roles=("Admin",))
+
+    assert [d["id"] for d in call(functions, "list_documents", admin)[2]["items"]] == [document]
+    assert call(functions, "get_document", admin, route={"id": document})[0] == 200
+    assert [s["id"] for s in call(functions, "list_subscriptions", admin)[2]["items"]] == [
+        created["id"]
+    ]
+    assert call(functions, "get_subscription", admin, route={"id": created["id"]})[0] == 200
+
+    assert call(functions, "list_documents", stranger)[2]["items"] == []
+    assert call(functions, "list_subscriptions", stranger)[2]["items"] == []
+    for name, target in (("get_document", document), ("get_subscription", created["id"])):
+        status, _, body = call(functions, name, stranger, route={"id": target})
+        assert (status, body["code"]) == (404, "not_found"), name
+    assert call(functions, "delete_document", stranger, route={"id": document})[0] == 204
+    assert call(functions, "get_document", alice, route={"id": document})[0] == 200
+
+    assert call(functions, "delete_document", admin, route={"id": document})[0] == 204
+    assert call(functions, "get_document", alice, route={"id": document})[0] == 404
+
+
+def test_an_owner_over_its_document_quota_gets_a_coded_403(
+    issuer: Issuer,
+    functions: dict[str, tuple[Handler, list[str], str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DOCUMENTS_MAX_PER_OWNER: the upload past the cap is 403 ``quota_exceeded``;
+    another owner still uploads."""
+    capped = embedded_services(tmp_path / "capped", RecordingPublisher(), max_documents_per_owner=1)
+    monkeypatch.setattr(runtime, "services", lambda: capped)
+    alice = issuer.token(tenant="tenant-a", oid="alice")
+    upload(functions, alice)
+    status, _, body = call(
+        functions,
+        "upload_document",
+        alice,
+        body=TXT,
+        params={"filename": "second.txt"},
+        headers={"content-type": "text/plain"},
+    )
+    assert (status, body["code"]) == (403, "quota_exceeded")
+    assert "1 documents per owner" in body["detail"]
+    upload(functions, issuer.token(tenant="tenant-a", oid="bob"))
+    capped.platform.stores.close()

@@ -266,9 +266,14 @@ def test_reconciler_reannounces_stale_uploads_and_unpublished_outcomes(
     assert svc.documents.get(stale.id).status is Status.QUEUED
     publisher.unavailable = False
 
-    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 0, "completions": 0}  # not yet
+    assert svc.reconciler.run() == {
+        "uploads": 0,
+        "exhausted": 0,
+        "completions": 0,
+        "expired": 0,
+    }  # not yet
     clock.advance(minutes=11)
-    assert svc.reconciler.run() == {"uploads": 1, "exhausted": 0, "completions": 0}
+    assert svc.reconciler.run() == {"uploads": 1, "exhausted": 0, "completions": 0, "expired": 0}
     [announcement] = publisher.of_type(DOCUMENT_UPLOADED)
     assert announcement["data"]["document_id"] == stale.id
 

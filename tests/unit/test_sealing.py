@@ -10,8 +10,9 @@ import pytest
 from kernel.errors import SettingsError, UnsealError
 from kernel.sealing import DEV_KEY_ID, Keyring, Sealed, new_key_entry
 
-K1 = new_key_entry("k1")
-K2 = new_key_entry("k2")
+# Fixed keys: test ids (xdist compares them across workers) must not vary.
+K1 = "k1:" + base64.b64encode(bytes(range(32))).decode()
+K2 = "k2:" + base64.b64encode(bytes(range(32, 64))).decode()
 
 
 def test_a_sealed_value_opens_with_its_context_and_is_not_the_plaintext() -> None:
@@ -63,6 +64,12 @@ def test_malformed_rings_are_refused_without_repeating_the_material(raw: str) ->
     material = raw.partition(":")[2]
     if len(material) > 8:
         assert material not in caught.value.message
+
+
+def test_new_entries_parse_into_a_ring_of_fresh_keys() -> None:
+    first, second = new_key_entry("k9"), new_key_entry("k9")
+    assert first != second and first.startswith("k9:")
+    assert Keyring.parse(first).current == "k9"
 
 
 def test_url_safe_base64_material_is_accepted() -> None:

@@ -96,7 +96,7 @@ def test_a_poison_document_ends_failed_with_a_bounded_message_and_is_not_retried
     [failed] = publisher.of_type(DOCUMENT_FAILED)
     assert len(failed["data"]["error"]["message"]) <= MAX_ERROR_MESSAGE_CHARS
     clock.advance(hours=1)
-    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 0, "completions": 0}
+    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 0, "completions": 0, "expired": 0}
     assert len(publisher.of_type(DOCUMENT_UPLOADED)) == 1  # only the upload's own
 
 
@@ -131,13 +131,13 @@ def test_the_reconciler_ends_a_document_whose_host_died_on_its_last_attempt(
     )
     clock.advance(minutes=11)
 
-    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 1, "completions": 0}
+    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 1, "completions": 0, "expired": 0}
 
     ended = svc.documents.get(record.id)
     assert (ended.status, ended.error_code) == (Status.FAILED, "attempts_exhausted")
     assert len(publisher.of_type(DOCUMENT_FAILED)) == 1
     assert len(publisher.of_type(DOCUMENT_UPLOADED)) == 1  # never announced again
-    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 0, "completions": 0}
+    assert svc.reconciler.run() == {"uploads": 0, "exhausted": 0, "completions": 0, "expired": 0}
 
 
 def blob_created(name: str, size: int) -> InboundEvent:
