@@ -44,6 +44,7 @@ from kernel.errors import (
 from kernel.events.catalog import BLOB_CREATED, DOCUMENT_UPLOADED
 from kernel.events.cloudevents import InboundEvent
 from kernel.events.ports import EventPublisher
+from kernel.identity import LOCAL_OWNER
 from kernel.leases import Heartbeat, Lease, claim
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore, BlobTooLargeError
@@ -104,6 +105,7 @@ class DocumentProcessor:
         max_attempts: int = 5,
         extract: Extract = extract_in_process,
         enrichment: Enrichment | None = None,
+        inbox_default_owner: str = LOCAL_OWNER,
         clock: Clock = utcnow,
     ) -> None:
         self._blobs = blobs
@@ -118,6 +120,7 @@ class DocumentProcessor:
         self._max_attempts = max_attempts
         self._extract = extract
         self._enrichment = enrichment
+        self._inbox_default_owner = inbox_default_owner
         self._clock = clock
 
     def handle(self, event: InboundEvent) -> DocumentRecord | None:
@@ -170,7 +173,11 @@ class DocumentProcessor:
             updated_at=now,
             size_bytes=event.content_length,
             traceparent=child_traceparent(None),
-            owner=inbox_owner(event.name, owner_folders=_owners_by_folder()),
+            owner=inbox_owner(
+                event.name,
+                owner_folders=_owners_by_folder(),
+                default=self._inbox_default_owner,
+            ),
         )
         # Counted, never refused: the inbox is the operator's, granted by storage roles.
         self._documents.reserve(record.owner)

@@ -65,16 +65,22 @@ def bounded_message(message: str, limit: int = MAX_ERROR_MESSAGE_CHARS) -> str:
 _OWNER_SEGMENT = re.compile(r"^[A-Za-z0-9._:-]{1,256}$")
 
 
-def inbox_owner(blob_name: str, *, owner_folders: bool) -> str:
+def inbox_owner(blob_name: str, *, owner_folders: bool, default: str = LOCAL_OWNER) -> str:
     """Who owns a document dropped into the inbox. With ``owner_folders``
     (token authentication on: several owners exist) the first folder of its
     name (``<owner>/report.pdf``); otherwise, and for a name without a folder,
-    the local owner. Writing to the inbox is granted by storage roles, not by
-    the API, so the folder is trusted as the operator's statement of ownership."""
+    ``default`` (``INBOX_DEFAULT_OWNER``). Writing to the inbox is granted by
+    storage roles, not by the API, so the folder is trusted as the operator's
+    statement of ownership."""
     first, separator, _ = blob_name.partition("/")
     if owner_folders and separator and _OWNER_SEGMENT.match(first):
         return first
-    return LOCAL_OWNER
+    return default if owner_folders else LOCAL_OWNER
+
+
+def is_owner_id(value: str) -> bool:
+    """Whether ``value`` can name an owner (and so an inbox folder)."""
+    return bool(_OWNER_SEGMENT.match(value))
 
 
 def is_document_id(value: str) -> bool:

@@ -68,6 +68,7 @@ def build_services(
         max_attempts=settings.max_attempts,
         extract=extract or create_extractor(settings),
         enrichment=enrichment,
+        inbox_default_owner=settings.inbox_default_owner,
         clock=clock,
     )
     deletions = DeletionService(

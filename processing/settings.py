@@ -14,10 +14,12 @@ from functools import cache
 
 from kernel.env import Env, as_env
 from kernel.errors import SettingsError
+from kernel.identity import LOCAL_OWNER
 from processing.enrichment import settings as enrichment_settings
 from processing.enrichment.settings import EnrichmentSettings
 from processing.extraction.limits import MIB, IsolationLimits, Limits
 from processing.extraction.options import AnalysisOptions
+from processing.records import is_owner_id
 
 UPLOADS_CONTAINER = "UPLOADS_CONTAINER"
 INBOX_CONTAINER = "INBOX_CONTAINER"
@@ -31,6 +33,7 @@ PROCESSING_MAX_ATTEMPTS = "PROCESSING_MAX_ATTEMPTS"
 PROCESSING_HEARTBEAT_SECONDS = "PROCESSING_HEARTBEAT_SECONDS"
 RESULTS_RETENTION_DAYS = "RESULTS_RETENTION_DAYS"
 DOCUMENTS_MAX_PER_OWNER = "DOCUMENTS_MAX_PER_OWNER"
+INBOX_DEFAULT_OWNER = "INBOX_DEFAULT_OWNER"
 
 # Limits on untrusted documents (processing/extraction/limits.py has the defaults).
 MAX_PAGES = "MAX_PAGES"
@@ -74,6 +77,7 @@ OPTIONAL = frozenset(
         PROCESSING_HEARTBEAT_SECONDS,
         RESULTS_RETENTION_DAYS,
         DOCUMENTS_MAX_PER_OWNER,
+        INBOX_DEFAULT_OWNER,
     }
     # Enrichment (processing/enrichment/settings.py): every one has a default.
     | enrichment_settings.OPTIONAL
@@ -101,6 +105,8 @@ class ProcessingSettings:
     retention_days: int = 90
     #: Documents one owner may store at once; 0 = no cap.
     max_documents_per_owner: int = 10_000
+    #: Who owns an inbox drop outside an ``<owner>/`` folder (with AUTH_MODE=jwt).
+    inbox_default_owner: str = LOCAL_OWNER
 
     @property
     def retention(self) -> timedelta | None:
@@ -153,7 +159,15 @@ class ProcessingSettings:
             max_documents_per_owner=env.count(
                 DOCUMENTS_MAX_PER_OWNER, defaults.max_documents_per_owner
             ),
+            inbox_default_owner=_owner(env, INBOX_DEFAULT_OWNER, defaults.inbox_default_owner),
         )
+
+
+def _owner(env: Env, name: str, default: str) -> str:
+    value = env.text(name, default)
+    if not is_owner_id(value):
+        raise SettingsError(f"{name}: {value!r} is not an owner id (<tenant id>:<object id>)")
+    return value
 
 
 def _limits(env: Env, default: Limits) -> Limits:

@@ -389,3 +389,17 @@ def test_an_inbox_folder_names_the_owner_only_when_tokens_authenticate() -> None
     assert inbox_owner("tenant-a:alice/memo.txt", owner_folders=True) == "tenant-a:alice"
     assert inbox_owner("memo.txt", owner_folders=True) == "local"
     assert inbox_owner("drops/memo.txt", owner_folders=False) == "local"
+
+
+def test_an_inbox_drop_outside_an_owner_folder_belongs_to_the_configured_default() -> None:
+    """INBOX_DEFAULT_OWNER names who owns ``memo.txt`` (no folder) under
+    AUTH_MODE=jwt; an unusable owner id is refused with the setting named."""
+    from processing.records import inbox_owner
+
+    settings = ProcessingSettings.from_env({"INBOX_DEFAULT_OWNER": "tenant-a:ops"})
+    assert settings.inbox_default_owner == "tenant-a:ops"
+    assert inbox_owner("memo.txt", owner_folders=True, default="tenant-a:ops") == "tenant-a:ops"
+    assert inbox_owner("t:b/memo.txt", owner_folders=True, default="tenant-a:ops") == "t:b"
+    assert inbox_owner("memo.txt", owner_folders=False, default="tenant-a:ops") == "local"
+    with pytest.raises(SettingsError, match="INBOX_DEFAULT_OWNER"):
+        ProcessingSettings.from_env({"INBOX_DEFAULT_OWNER": "a/b"})
