@@ -95,9 +95,7 @@ class FanOut:
         data = event.get("data")
         owner = str(data.get("owner") or LOCAL_OWNER) if isinstance(data, Mapping) else LOCAL_OWNER
         targets = [
-            (s.id, s.url)
-            for s in self._subscriptions.active()
-            if event_type in s.event_types and s.owner == owner
+            (s.id, s.url) for s in self._subscriptions.active(owner) if event_type in s.event_types
         ]
         targets += list(self._targets.logic_apps.items())
         now = self._clock()
@@ -115,6 +113,7 @@ class FanOut:
                 created_at=now,
                 updated_at=now,
                 next_attempt_at=now,
+                owner=owner,
             )
             return self._fan_out_one(delivery, now)
 

@@ -253,6 +253,9 @@ class Delivery:
     delivered_at: datetime | None = None
     last_status_code: int | None = None
     last_error: str | None = None
+    #: The owner of the document the notice is about (a subscription target's
+    #: owner too: notices fan out to the document owner's subscriptions only).
+    owner: str = LOCAL_OWNER
     etag: str | None = None
 
     @property
@@ -302,6 +305,7 @@ class Delivery:
             "delivered_at": optional_iso(self.delivered_at),
             "last_status_code": self.last_status_code,
             "last_error": self.last_error,
+            "owner": self.owner,
         }
 
     @classmethod
@@ -324,6 +328,7 @@ class Delivery:
             delivered_at=optional_time(row.get("delivered_at")),
             last_status_code=_optional_int(row.get("last_status_code")),
             last_error=row.get("last_error"),
+            owner=str(row.get("owner") or LOCAL_OWNER),
             etag=row.get("etag"),
         )
 

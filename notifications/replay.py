@@ -22,7 +22,7 @@ from typing import Any
 
 from kernel.clock import Clock
 from kernel.errors import AppError, ConflictError, NotFoundError
-from kernel.identity import Caller
+from kernel.identity import ADMIN, Caller
 from notifications.errors import DeliveryInProgressError, SubscriptionDisabledError
 from notifications.jobs import Job, JobQueue
 from notifications.records import (
@@ -32,7 +32,7 @@ from notifications.records import (
     SubscriptionStatus,
     split_delivery_id,
 )
-from notifications.repository import DeliveryRepository
+from notifications.repository import SUBSCRIPTION_TARGET, DeliveryRepository
 from notifications.targets import Targets
 
 log = logging.getLogger(__name__)
@@ -149,20 +149,15 @@ class ReplayService:
     def dead_letters(
         self, caller: Caller | None = None, *, after: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        """Dead letters of the targets the caller may see (every one for None)."""
-        visible: dict[str, bool] = {}
-
-        def sees(target_id: str) -> bool:
-            if target_id not in visible:
-                try:
-                    self._targets.check(target_id, caller)
-                    visible[target_id] = True
-                except NotFoundError:
-                    visible[target_id] = False
-            return visible[target_id]
-
-        found = self._deliveries.dead_letters(after=after, limit=limit)
-        return [item for item in found if sees(str(item.get("target_id", "")))]
+        """Dead letters the caller may see (every one for None), selected by the
+        storage query: the caller's own subscriptions' or, with Admin, also
+        the deployment's Logic Apps' notices about documents within its reach."""
+        where: dict[str, str] | None = None
+        if caller is not None:
+            where = dict(caller.reach.where)
+            if not caller.has_role(ADMIN):
+                where["target_kind"] = SUBSCRIPTION_TARGET
+        return self._deliveries.dead_letters(after=after, limit=limit, where=where)
 
     def check_target(self, target_id: str, caller: Caller | None = None) -> None:
         """NotFoundError unless ``target_id`` is a target the caller may see."""

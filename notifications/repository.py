@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from kernel.clock import iso
 from kernel.errors import ConflictError, UnsealError
-from kernel.identity import Reach
+from kernel.identity import Reach, tenant_of
 from kernel.sealing import Keyring, Sealed
 from kernel.storage.ports import Row, TableStore
 from notifications.records import (
@@ -23,7 +24,11 @@ from notifications.records import (
     DeliveryState,
     Subscription,
     SubscriptionStatus,
+    is_subscription_id,
 )
+
+#: ``target_kind`` of a dead letter whose target is a webhook subscription.
+SUBSCRIPTION_TARGET = "subscription"
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +121,12 @@ class SubscriptionRepository:
         )
         return [self._opened(e) for e in entities]
 
-    def active(self) -> list[Subscription]:
-        entities = self._tables.query(
-            self._table,
-            SUBSCRIPTION_PARTITION,
-            equals={"status": SubscriptionStatus.ACTIVE.value},
-        )
+    def active(self, owner: str | None = None) -> list[Subscription]:
+        """Active subscriptions (only ``owner``'s when given, filtered in storage)."""
+        equals = {"status": SubscriptionStatus.ACTIVE.value}
+        if owner is not None:
+            equals["owner"] = owner
+        entities = self._tables.query(self._table, SUBSCRIPTION_PARTITION, equals=equals)
         opened = []
         for entity in entities:
             try:
@@ -215,13 +220,21 @@ class DeliveryRepository:
                 "last_status_code": delivery.last_status_code,
                 "last_error": delivery.last_error,
                 "dead_lettered_at": iso(at),
+                "owner": delivery.owner,
+                "tenant": tenant_of(delivery.owner),
+                "target_kind": (
+                    SUBSCRIPTION_TARGET if is_subscription_id(delivery.target_id) else "logic_app"
+                ),
             },
         )
 
-    def dead_letters(self, *, after: str | None, limit: int) -> list[dict[str, Any]]:
-        """Dead-lettered notices of every target, by delivery id."""
+    def dead_letters(
+        self, *, after: str | None, limit: int, where: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Dead-lettered notices by delivery id: of every target, or those
+        whose row matches ``where`` (``owner``, ``tenant``, ``target_kind``)."""
         entities = self._tables.query(
-            self._table, DEADLETTER_PARTITION, row_key_after=after, limit=limit
+            self._table, DEADLETTER_PARTITION, equals=where, row_key_after=after, limit=limit
         )
         return [
             {"delivery_id": e["RowKey"], **{k: v for k, v in e.items() if k not in _KEYS}}

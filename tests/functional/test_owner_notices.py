@@ -22,7 +22,7 @@ from tests.functional.test_notifications_api import (
     run_queue,
 )
 from tests.support.issuer import AUDIENCE, Issuer, serving_issuer
-from tests.support.webhooks import completion_event, fresh_app, receiving
+from tests.support.webhooks import Reply, completion_event, fresh_app, receiving
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,38 @@ def test_each_owners_subscriptions_receive_only_that_owners_notices(
 
     assert received(alices_receiver, alices["secret"]) == ["evt-alice"]
     assert received(bobs_receiver, bobs["secret"]) == ["evt-bob"]
+
+
+def dead_letters(functions: dict[str, Handler], token: str) -> list[str]:
+    request = func.HttpRequest(
+        method="GET",
+        url="http://127.0.0.1:7071/api/dead-letters",
+        headers={"Authorization": f"Bearer {token}"},
+        params={},
+        route_params={},
+        body=b"",
+    )
+    response = functions["list_dead_letters"](req=request, context=Context("list_dead_letters"))
+    assert response.status_code == 200, response.get_body()
+    return [item["event_id"] for item in json.loads(response.get_body())["items"]]
+
+
+def test_dead_letters_are_listed_only_within_the_callers_reach(
+    issuer: Issuer, functions: dict[str, Handler]
+) -> None:
+    """Each owner lists only its own subscriptions' dead letters; an Admin lists
+    those of every owner of its tenant, never another tenant's."""
+    alice = issuer.token(tenant="tenant-a", oid="alice", roles=("Subscriptions.Manage",))
+    bob = issuer.token(tenant="tenant-b", oid="bob", roles=("Subscriptions.Manage",))
+    with receiving(Reply(500)) as alices_receiver, receiving(Reply(500)) as bobs_receiver:
+        register(functions, alice, alices_receiver.url("/a"))
+        register(functions, bob, bobs_receiver.url("/b"))
+        notify(functions, owned_completion("evt-alice", "tenant-a:alice"))
+        notify(functions, owned_completion("evt-bob", "tenant-b:bob"))
+        run_queue(functions)
+    assert dead_letters(functions, alice) == ["evt-alice"]
+    assert dead_letters(functions, bob) == ["evt-bob"]
+    admin_a = issuer.token(tenant="tenant-a", oid="root", roles=("Admin",))
+    assert dead_letters(functions, admin_a) == ["evt-alice"]
+    carol = issuer.token(tenant="tenant-a", oid="carol", roles=("Subscriptions.Manage",))
+    assert dead_letters(functions, carol) == []
