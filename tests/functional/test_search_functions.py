@@ -426,3 +426,47 @@ def test_the_reindex_command_rebuilds_every_owners_documents(world: World, repor
     assert reindex(world.search, out=out) == (1, 0)
     assert out.getvalue() == "reindex: 1 indexed, 0 failed\n"
     assert [h["document_id"] for h in get({"q": "dividend"})[1]["items"]] == [report]
+
+
+def test_with_real_tokens_another_owner_finds_nothing_of_alices(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AUTH_MODE=jwt with a loopback issuer's RS256 tokens: Alice's processed
+    document is found by Alice; Bob's search finds nothing of it in any mode
+    and its index status is 404 for him, as for an unknown id."""
+    from kernel.identity import reset
+    from tests.support.issuer import AUDIENCE, serving_issuer
+
+    with serving_issuer() as issuer:
+        monkeypatch.setenv("AUTH_MODE", "jwt")
+        monkeypatch.setenv("AUTH_ISSUER", issuer.issuer)
+        monkeypatch.setenv("AUTH_AUDIENCE", AUDIENCE)
+        reset()
+        alice = {"Authorization": f"Bearer {issuer.token(tenant='t-a', oid='alice')}"}
+        bob = {"Authorization": f"Bearer {issuer.token(tenant='t-b', oid='bob')}"}
+        response = call_http(
+            "upload_document",
+            "POST",
+            "documents",
+            body=b"Alice's confidential dividend forecast for the board.",
+            params={"filename": "forecast.txt"},
+            headers=alice,
+        )
+        assert response.status_code == 202, response.get_body()
+        document_id = json.loads(response.get_body())["id"]
+        [uploaded] = world.publisher.of_type(DOCUMENT_UPLOADED)
+        world.deliver("process_document", uploaded)
+        world.index(document_id)
+
+        assert [h["document_id"] for h in get({"q": "dividend"}, **alice)[1]["items"]] == [
+            document_id
+        ]
+        for mode in ("text", "hybrid"):
+            status, page = get({"q": "dividend forecast", "mode": mode}, **bob)
+            assert (status, page["items"]) == (200, []), mode
+        missing = call_http(
+            "get_search_status", "GET", "x", route_params={"id": document_id}, headers=bob
+        )
+        assert missing.status_code == 404
+        assert get({"q": "dividend"})[0] == 401
+    reset()
