@@ -51,19 +51,13 @@ class Env:
         raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
     def positive_int(self, name: str, default: int) -> int:
-        raw = self.raw(name)
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"{name} must be positive, not {value}")
-        return value
+        return self._whole(name, default, minimum=1, meaning="positive")
 
     def count(self, name: str, default: int) -> int:
         """A whole number of zero or more (``0`` usually meaning "no limit")."""
+        return self._whole(name, default, minimum=0, meaning="zero or more")
+
+    def _whole(self, name: str, default: int, *, minimum: int, meaning: str) -> int:
         raw = self.raw(name)
         if not raw:
             return default
@@ -71,8 +65,8 @@ class Env:
             value = int(raw)
         except ValueError:
             raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-        if value < 0:
-            raise SettingsError(f"{name} must be zero or more, not {value}")
+        if value < minimum:
+            raise SettingsError(f"{name} must be {meaning}, not {value}")
         return value
 
     @property

@@ -19,7 +19,7 @@ from kernel.auth.settings import AuthSettings
 from kernel.errors import SettingsError
 from processing import runtime
 from tests.support.app import RecordingPublisher, embedded_services, reset_runtime
-from tests.support.issuer import AUDIENCE, Issuer, new_key, serving_issuer
+from tests.support.issuer import AUDIENCE, Issuer, app_settings_for, new_key, serving_issuer
 
 Handler = Callable[..., func.HttpResponse]
 PUBLIC = {"health", "health_ready", "get_openapi"}
@@ -58,15 +58,9 @@ def all_http_functions() -> dict[str, tuple[Handler, list[str], str]]:
 @pytest.fixture
 def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Issuer]:
     with serving_issuer() as served:
-        monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.delenv("AzureWebJobsStorage", raising=False)
-        monkeypatch.setenv("WEBHOOK_QUEUE", "webhook-deliveries")
-        monkeypatch.setenv("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8")
-        monkeypatch.setenv("LOGIC_APP_URL", "")
+        for name, value in app_settings_for(served, tmp_path / "data").items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("PROCESSING_ISOLATION", "false")
-        monkeypatch.setenv("AUTH_MODE", "jwt")
-        monkeypatch.setenv("AUTH_ISSUER", served.issuer)
-        monkeypatch.setenv("AUTH_AUDIENCE", AUDIENCE)
         reset_runtime()
         built = embedded_services(tmp_path / "data", RecordingPublisher())
         original = runtime.services
@@ -128,6 +122,18 @@ def upload(functions: Any, token: str, data: bytes = TXT, name: str = "report.tx
     )
     assert status == 202, body
     return str(body["id"])
+
+
+def subscribe(functions: Any, token: str) -> dict[str, Any]:
+    status, _, created = call(
+        functions,
+        "create_subscription",
+        token,
+        body=json.dumps({"url": "http://127.0.0.1:9/hook"}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert status == 201, created
+    return created  # type: ignore[no-any-return]
 
 
 def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(
@@ -247,15 +253,7 @@ def test_team_b_sees_and_changes_nothing_of_team_a(
     assert call(functions, "delete_document", bob, route={"id": document})[0] == 204
     assert call(functions, "get_document", alice, route={"id": document})[0] == 200
 
-    status, _, created = call(
-        functions,
-        "create_subscription",
-        alice,
-        body=json.dumps({"url": "http://127.0.0.1:9/hook"}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    assert status == 201, created
-    subscription = created["id"]
+    subscription = subscribe(functions, alice)["id"]
     assert call(functions, "list_subscriptions", bob)[2]["items"] == []
     for name in (
         "get_subscription",
@@ -315,14 +313,7 @@ def test_admin_reaches_every_owner_of_its_own_tenant_and_no_other(
     owner of its tenant; an Admin of another tenant gets 404s and empty lists."""
     alice = issuer.token(tenant="tenant-a", oid="alice")
     document = upload(functions, alice)
-    status, _, created = call(
-        functions,
-        "create_subscription",
-        alice,
-        body=json.dumps({"url": "http://127.0.0.1:9/hook"}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    assert status == 201
+    created = subscribe(functions, alice)
     admin = issuer.token(tenant="tenant-a", oid="root", roles=("Admin",))
     stranger = issuer.token(tenant="tenant-b", oid="root", roles=("Admin",))
 

@@ -21,7 +21,7 @@ from tests.functional.test_notifications_api import (
     reload_settings,
     run_queue,
 )
-from tests.support.issuer import AUDIENCE, Issuer, serving_issuer
+from tests.support.issuer import Issuer, app_settings_for, serving_issuer
 from tests.support.webhooks import Reply, completion_event, fresh_app, receiving
 
 
@@ -34,15 +34,9 @@ def functions() -> dict[str, Handler]:
 @pytest.fixture
 def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Issuer]:
     with serving_issuer() as served:
-        monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-        monkeypatch.delenv("AzureWebJobsStorage", raising=False)
-        monkeypatch.setenv("WEBHOOK_QUEUE", "webhook-deliveries")
-        monkeypatch.setenv("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8")
+        for name, value in app_settings_for(served, tmp_path / "data").items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0.05")
-        monkeypatch.setenv("LOGIC_APP_URL", "")
-        monkeypatch.setenv("AUTH_MODE", "jwt")
-        monkeypatch.setenv("AUTH_ISSUER", served.issuer)
-        monkeypatch.setenv("AUTH_AUDIENCE", AUDIENCE)
         reload_settings()
         yield served
         reload_settings()

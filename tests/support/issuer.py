@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -114,3 +115,18 @@ def serving_issuer() -> Iterator[Issuer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def app_settings_for(issuer: Issuer, data_dir: Path) -> dict[str, str]:
+    """Settings that run the app on the embedded store in ``data_dir`` with
+    tokens from ``issuer`` and webhooks allowed to loopback receivers."""
+    return {
+        "DATA_DIR": str(data_dir),
+        "AzureWebJobsStorage": "",
+        "WEBHOOK_QUEUE": "webhook-deliveries",
+        "WEBHOOK_ALLOWED_CIDRS": "127.0.0.0/8",
+        "LOGIC_APP_URL": "",
+        "AUTH_MODE": "jwt",
+        "AUTH_ISSUER": issuer.issuer,
+        "AUTH_AUDIENCE": AUDIENCE,
+    }
