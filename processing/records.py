@@ -38,6 +38,7 @@ class Status(StrEnum):
 class Source(StrEnum):
     UPLOAD = "upload"
     BLOB = "blob"
+    URL = "url"
 
 
 def new_document_id(now: datetime) -> str:
@@ -80,6 +81,13 @@ class DocumentRecord:
     event_published: bool = False
     traceparent: str | None = None
     etag: str | None = None
+    #: A fetched page (``source`` url): the URL asked for and the one the bytes
+    #: came from after redirects, both with query secrets redacted; when and
+    #: with which status it was fetched.
+    source_url: str | None = None
+    final_url: str | None = None
+    fetched_at: datetime | None = None
+    http_status: int | None = None
 
     def replace(self, **changes: Any) -> DocumentRecord:
         return dataclasses.replace(self, **changes)
@@ -107,6 +115,18 @@ class DocumentRecord:
                 if self.error_code
                 else None
             ),
+            **self.web_source(),
+        }
+
+    def web_source(self) -> dict[str, Any]:
+        """Where a fetched page came from (empty for uploads and dropped blobs)."""
+        if self.source is not Source.URL:
+            return {}
+        return {
+            "source_url": self.source_url,
+            "final_url": self.final_url,
+            "fetched_at": iso(self.fetched_at) if self.fetched_at else None,
+            "http_status": self.http_status,
         }
 
     def to_row(self) -> Row:
@@ -130,6 +150,10 @@ class DocumentRecord:
             "attempts": self.attempts,
             "event_published": self.event_published,
             "traceparent": self.traceparent,
+            "source_url": self.source_url,
+            "final_url": self.final_url,
+            "fetched_at": iso(self.fetched_at) if self.fetched_at else None,
+            "http_status": self.http_status,
         }
 
     @classmethod
@@ -155,8 +179,16 @@ class DocumentRecord:
             event_published=bool(row.get("event_published")),
             traceparent=row.get("traceparent"),
             etag=row.get("etag"),
+            source_url=row.get("source_url"),
+            final_url=row.get("final_url"),
+            fetched_at=_optional_time(row.get("fetched_at")),
+            http_status=_optional_int(row.get("http_status")),
         )
 
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
