@@ -11,12 +11,14 @@ import azure.functions as func
 from kernel import telemetry
 from notifications.triggers import bp as notifications_bp
 from processing.triggers import bp as processing_bp
+from webingest.triggers import bp as webingest_bp
 
 #: The app's own loggers, whose level LOG_LEVEL sets.
-APP_LOGGERS = ("kernel", "processing", "notifications")
+APP_LOGGERS = ("kernel", "processing", "notifications", "webingest")
 
 telemetry.configure(APP_LOGGERS)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(processing_bp)
 app.register_functions(notifications_bp)
+app.register_functions(webingest_bp)

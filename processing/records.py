@@ -60,6 +60,16 @@ def is_document_id(value: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSource:
+    """Where a fetched page came from, as shown (query secrets redacted)."""
+
+    source_url: str
+    final_url: str
+    fetched_at: datetime
+    http_status: int
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentRecord:
     id: str
     status: Status

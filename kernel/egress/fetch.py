@@ -24,7 +24,7 @@ from kernel.egress.addresses import AddressPolicy
 from kernel.egress.client import ConnectFailedError, PinnedConnection
 from kernel.errors import AppError
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 #: Bodies of error answers (4xx/5xx) are not kept beyond this.
 _ERROR_BODY_BYTES = 8 * 1024
@@ -107,16 +107,23 @@ class PinnedFetcher:
         self.limits = limits or FetchLimits()
         self._ssl_context = ssl_context
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None) -> FetchedResponse:
-        """The answer at ``url`` after redirects. Raises UrlRejectedError (from the
-        policy, for the URL or any redirect target) or a FetchError subclass."""
+    def get(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        follow_redirects: bool = True,
+    ) -> FetchedResponse:
+        """The answer at ``url`` after redirects (or the redirect itself, unless
+        ``follow_redirects``). Raises UrlRejectedError (from the policy, for the
+        URL or any redirect target) or a FetchError subclass."""
         deadline = time.monotonic() + self.limits.total_timeout
         current = url
         hops: list[str] = []
         while True:
             status, response_headers, body = self._get_once(current, headers or {}, deadline)
             location = response_headers.get("location")
-            if status in _REDIRECTS and location:
+            if status in REDIRECTS and location and follow_redirects:
                 if len(hops) >= self.limits.max_redirects:
                     raise TooManyRedirectsError(f"more than {self.limits.max_redirects} redirects")
                 hops.append(current)
@@ -164,7 +171,7 @@ class PinnedFetcher:
             )
             response = connection.getresponse()
             response_headers = {name.lower(): value for name, value in response.getheaders()}
-            if response.status in _REDIRECTS:
+            if response.status in REDIRECTS:
                 return response.status, response_headers, b""
             cap = self.limits.max_bytes if response.status < 400 else _ERROR_BODY_BYTES
             body = self._read(response, response_headers, cap, truncate=response.status >= 400)

@@ -51,12 +51,13 @@ class Site:
     pages: dict[str, Page] = field(default_factory=dict)
     hits: list[Hit] = field(default_factory=list)
     port: int = 0
+    host: str = "127.0.0.1"
     _throttled: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.origin + path
@@ -125,8 +126,8 @@ def _send(
 
 
 @contextmanager
-def serve(site: Site) -> Iterator[Site]:
-    """Serve ``site`` on 127.0.0.1 on a free port while the block runs."""
+def serve(site: Site, host: str = "127.0.0.1") -> Iterator[Site]:
+    """Serve ``site`` on ``host`` on a free port while the block runs."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -137,9 +138,9 @@ def serve(site: Site) -> Iterator[Site]:
         def log_message(self, format: str, *args: object) -> None:
             del format, args
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
     server.daemon_threads = True
-    site.port = server.server_address[1]
+    site.host, site.port = host, server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
