@@ -236,7 +236,6 @@ class _Inflater:
         self._produced = 0
 
     def feed(self, chunk: bytes) -> bytes:
-        self._consumed += len(chunk)
         try:
             data = self._decoder.decompress(chunk, self._cap + 1 - self._produced)
         except zlib.error:
@@ -248,6 +247,8 @@ class _Inflater:
             else:
                 raise FetchError("the compressed body is corrupt") from None
         self._produced += len(data)
+        # What was inflated so far came from this much input (output stops at the cap).
+        self._consumed += len(chunk) - len(self._decoder.unconsumed_tail)
         self._check()
         if self._decoder.unconsumed_tail:
             # Output was cut at the cap: the body is over it.
