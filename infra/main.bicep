@@ -150,6 +150,9 @@ var storageNames = {
   webhookDeliveriesTable: 'webhookdeliveries'
   webhookQueue: 'webhook-deliveries'
   webhookPoisonQueue: 'webhook-deliveries-poison'
+  webingestQueue: 'webingest-frontier'
+  webingestPoisonQueue: 'webingest-frontier-poison'
+  webingestTable: 'webingest'
 }
 
 var names = {

@@ -141,6 +141,8 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 var queueNames = [
   names.webhookQueue
   names.webhookPoisonQueue
+  names.webingestQueue
+  names.webingestPoisonQueue
 ]
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in queueNames: {
@@ -157,6 +159,7 @@ var tableNames = [
   names.documentsTable
   names.webhookSubscriptionsTable
   names.webhookDeliveriesTable
+  names.webingestTable
 ]
 
 resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for tableName in tableNames: {

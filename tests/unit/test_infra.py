@@ -41,6 +41,7 @@ LOCAL_ONLY = {
     "FUNCTIONS_WORKER_RUNTIME": "Flex Consumption takes the runtime from functionAppConfig "
     "and rejects this setting",
     "WEBHOOK_ALLOWED_CIDRS": "the webhook SSRF exception must stay empty in Azure",
+    "WEBINGEST_ALLOWED_CIDRS": "the fetch SSRF exception must stay empty in Azure",
 }
 
 #: Set by the platform itself; the templates must not set them.
@@ -223,16 +224,20 @@ def code_settings() -> tuple[set[str], set[str]]:
     from notifications.settings import NotificationSettings
     from processing import settings as processing_settings
     from processing.settings import ProcessingSettings
+    from webingest import settings as webingest_settings
+    from webingest.settings import WebIngestSettings
 
     env = Env({})
     PlatformSettings.from_env(env)
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
+    WebIngestSettings.from_env(env)
     telemetry.configure((), env)
     optional = (
         platform_settings.OPTIONAL
         | processing_settings.OPTIONAL
         | notification_settings.OPTIONAL
+        | webingest_settings.OPTIONAL
         | telemetry.OPTIONAL
     )
     return env.read, set(optional)

@@ -18,6 +18,8 @@ from notifications.settings import NotificationSettings
 from processing import settings as processing_settings
 from processing.extraction.limits import MIB, Limits
 from processing.settings import ProcessingSettings
+from webingest import settings as webingest_settings
+from webingest.settings import WebIngestSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME"}
@@ -35,6 +37,7 @@ def names_read() -> set[str]:
     PlatformSettings.from_env(env)
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
+    WebIngestSettings.from_env(env)
     telemetry.configure((), env)
     return env.read
 
@@ -123,6 +126,7 @@ def test_optional_names_are_names_the_code_reads() -> None:
         PLATFORM_OPTIONAL
         | processing_settings.OPTIONAL
         | notification_settings.OPTIONAL
+        | webingest_settings.OPTIONAL
         | telemetry.OPTIONAL
     )
     assert optional <= names_read()
