@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tools.bench.crawl import bench_crawl, bench_html_extraction
 from tools.bench.fanout import bench_fanout
 from tools.bench.tables import print_table
 
@@ -35,6 +36,8 @@ def run_all(argv: list[str]) -> int:
         "isolation": bench_isolation,
         "e2e": bench_end_to_end,
         "fanout": bench_fanout,
+        "crawl": bench_crawl,
+        "html": bench_html_extraction,
     }
     chosen = argv or list(sections)
     for name in chosen:
