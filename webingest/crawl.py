@@ -231,8 +231,6 @@ class CrawlWorker:
             return
         try:
             self._advance(crawl, row, job)
-        except Defer:
-            raise
         except Exception:
             if dequeue_count < MAX_DEQUEUE:
                 raise

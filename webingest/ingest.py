@@ -45,6 +45,7 @@ class PageIngester:
         """The 2xx answer at ``url`` (or a 3xx one, unless ``follow_redirects``).
         Raises UrlRejectedError, RobotsDisallowedError, a FetchError subclass or
         UpstreamStatusError (with any Retry-After)."""
+        self.fetcher.policy.vet(url)  # before anything, robots.txt included, is requested
         if honour_robots and not self.robots.for_url(url).allowed(url):
             raise RobotsDisallowedError("the site's robots.txt does not allow fetching this URL")
         response = self.fetcher.get(url, follow_redirects=follow_redirects)

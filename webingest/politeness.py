@@ -56,7 +56,9 @@ class HostGate:
             # The interval runs from the last request, whatever interval it was
             # booked with (a Crawl-delay learnt since applies at once).
             not_before = float(row["not_before"])
-            start = max(now, float(row["last_at"]) + interval, not_before)
+            # A margin absorbs the scheduling jitter between a booked start and the request.
+            spacing = interval * 1.05 + 0.02 if interval > 0 else 0.0
+            start = max(now, float(row["last_at"]) + spacing, not_before)
             if start - now > max_wait:
                 return Turn(booked=False, wait=start - now)
             try:

@@ -5,6 +5,7 @@ Every read of a crawl or batch is by owner: another owner's is not found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from kernel.errors import ConflictError, NotFoundError
@@ -23,6 +24,8 @@ from webingest.records import (
 )
 
 _ATTEMPTS = 50
+#: ``crawl_`` or ``batch_`` and 24 hex digits (:func:`webingest.records.new_id`).
+_ID = re.compile(r"^(?:crawl|batch)_[0-9a-f]{24}$")
 
 
 class WebIngestRepository:
@@ -38,6 +41,8 @@ class WebIngestRepository:
 
     def crawl(self, crawl_id: str, owner: str | None = None) -> CrawlRecord:
         """The crawl; NotFoundError when absent or (with ``owner``) someone else's."""
+        if not _ID.match(crawl_id):
+            raise NotFoundError(f"no crawl {crawl_id!r}")
         try:
             crawl = CrawlRecord.from_row(self._tables.get(self._table, CRAWL_PARTITION, crawl_id))
         except NotFoundError:
@@ -112,6 +117,8 @@ class WebIngestRepository:
         return batch.replace(etag=self._tables.insert(self._table, batch.to_row()))
 
     def batch(self, batch_id: str, owner: str | None = None) -> BatchRecord:
+        if not _ID.match(batch_id):
+            raise NotFoundError(f"no batch {batch_id!r}")
         try:
             batch = BatchRecord.from_row(self._tables.get(self._table, BATCH_PARTITION, batch_id))
         except NotFoundError:

@@ -121,9 +121,9 @@ class RobotsCache:
     def _fetch(self, origin: str) -> Robots:
         try:
             got = self._fetcher.get(f"{origin}/robots.txt")
-        except UrlRejectedError:
-            raise
-        except FetchError as exc:
+        except (UrlRejectedError, FetchError) as exc:
+            # Callers vet the page's URL first: what is refused here is where
+            # robots.txt redirected to, which makes it unreachable.
             log.info("robots.unreachable", extra={"origin": origin, "code": exc.code})
             return Robots(DISALLOW_ALL, agent=self._agent)
         if 400 <= got.status < 500:

@@ -31,7 +31,7 @@ class ScrapeService:
     def scrape(self, url: str, *, owner: str, traceparent: str | None = None) -> DocumentRecord:
         """The accepted document. Raises UrlRejectedError, RobotsDisallowedError,
         a FetchError subclass, UpstreamStatusError or a DocumentError subclass."""
-        bind(url=shown_url(url))
+        bind(page_url=shown_url(url))
         try:
             response = self._ingester.fetch(url, honour_robots=self._honour_robots)
         except FetchTimeoutError:

@@ -209,3 +209,39 @@ def test_a_crawl_resumes_after_a_crash_between_fetch_and_follow(
     assert site.paths().count("/") == 1  # the start page was not fetched again
     assert fetched_paths(h, site, crawl) >= {"/", "/a", "/b"}
     assert not [r for r in h.web.repository.urls(crawl_id) if r.state is not UrlState.DONE]
+
+
+def test_a_url_whose_message_keeps_failing_is_ended_and_the_crawl_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve(Site()) as site:
+        site.pages["/"] = Page(article("Home", links=["/broken", "/fine"]))
+        site.pages["/broken"] = Page(article("Broken"))
+        site.pages["/fine"] = Page(article("Fine"))
+        h = harness(tmp_path)
+        real_ingest = h.web.crawler._ingester.ingest
+
+        def ingest(response: Any, **kwargs: Any) -> Any:
+            if response.url.endswith("/broken"):
+                raise RuntimeError("storage fell over")
+            return real_ingest(response, **kwargs)
+
+        monkeypatch.setattr(h.web.crawler._ingester, "ingest", ingest)
+        crawl = finish(h, start(h, site.url("/"), max_depth=1))
+    assert crawl["status"] == "completed"
+    rows = {r.url.removeprefix(site.origin): r for r in h.web.repository.urls(crawl["id"])}
+    assert (rows["/broken"].outcome, rows["/broken"].error) == ("failed", "poisoned")
+    assert rows["/fine"].outcome == "fetched"
+    assert crawl["counts"]["fetched"] == 2  # the failed attempts gave their slots back
+
+
+def test_robots_txt_redirecting_to_a_forbidden_address_disallows_the_site(
+    tmp_path: Path,
+) -> None:
+    with serve(Site()) as site:
+        site.pages["/robots.txt"] = redirect("http://169.254.169.254/robots.txt")
+        site.pages["/"] = Page(article("Home"))
+        h = harness(tmp_path)
+        crawl = finish(h, start(h, site.url("/")))
+        assert site.paths() == ["/robots.txt"]
+    assert crawl["counts"]["skipped_by_reason"] == {"robots": 1}

@@ -43,8 +43,12 @@ def reset_runtime() -> None:
     from notifications.settings import notification_settings
     from processing.runtime import services
     from processing.settings import processing_settings
+    from webingest.runtime import webingest
+    from webingest.settings import webingest_settings
 
     for cached in (
+        webingest,
+        webingest_settings,
         notifications,
         services,
         platform,

@@ -100,6 +100,7 @@ def test_the_repository_subscription_map_loads_with_its_retry_policy() -> None:
     assert {s.function for s in subscriptions.subscriptions} == {
         "process_document",
         "notify_completion",
+        "track_batch_documents",
     }
 
 
