@@ -42,6 +42,7 @@ LOCAL_ONLY = {
     "FUNCTIONS_WORKER_RUNTIME": "Flex Consumption takes the runtime from functionAppConfig "
     "and rejects this setting",
     "WEBHOOK_ALLOWED_CIDRS": "the webhook SSRF exception must stay empty in Azure",
+    "WEBINGEST_ALLOWED_CIDRS": "the fetch SSRF exception must stay empty in Azure",
 }
 
 #: Set by the platform itself; the templates must not set them.
@@ -230,18 +231,22 @@ def code_settings() -> tuple[set[str], set[str]]:
     from processing.settings import ProcessingSettings
     from search import settings as search_settings
     from search.settings import SearchSettings
+    from webingest import settings as webingest_settings
+    from webingest.settings import WebIngestSettings
 
     env = Env({})
     PlatformSettings.from_env(env)
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
+    WebIngestSettings.from_env(env)
     telemetry.configure((), env)
     optional = (
         platform_settings.OPTIONAL
         | processing_settings.OPTIONAL
         | notification_settings.OPTIONAL
         | search_settings.OPTIONAL
+        | webingest_settings.OPTIONAL
         | telemetry.OPTIONAL
     )
     return env.read, set(optional)
@@ -516,6 +521,9 @@ def test_the_app_identity_holds_scoped_data_roles_only() -> None:
         "searchStatusTable": "Storage Table Data Contributor",
         "searchReindexQueue": "Storage Queue Data Contributor",
         "searchReindexPoisonQueue": "Storage Queue Data Message Sender",
+        "webingestTable": "Storage Table Data Contributor",
+        "webingestQueue": "Storage Queue Data Contributor",
+        "webingestPoisonQueue": "Storage Queue Data Message Sender",
     }
 
 
