@@ -40,7 +40,6 @@ class UploadIntake:
         source: WebSource | None = None,
         traceparent: str | None = None,
     ) -> DocumentRecord:
-        # The owner reaches the document once uploads record one (issue 11);
-        # web ingestion's own records (crawls, batches) carry it already.
-        del owner
-        return self._uploads.accept(data, filename, traceparent=traceparent, web=source)
+        return self._uploads.accept(
+            data, filename, owner=owner, traceparent=traceparent, web=source
+        )

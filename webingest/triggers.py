@@ -1,8 +1,10 @@
 """Web ingestion's triggers: scrape, crawl and batch routes, the frontier
 queue worker, and the tracker of batch documents' outcomes.
 
-Each trigger decodes its input, asks :func:`kernel.identity.caller_of` who is
-calling, calls a service and maps errors; the work happens in
+Each route first asks :func:`kernel.identity.authorize` for the app role it
+needs (``Documents.Write`` to scrape, crawl, cancel or batch, ``Documents.Read``
+to read a crawl or batch), then decodes its input, calls a service with the
+caller's owner and maps errors; the work happens in
 :mod:`webingest.scrape`, :mod:`webingest.crawl` and :mod:`webingest.batch`.
 """
 
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
+from kernel.identity import DOCUMENTS_READ, DOCUMENTS_WRITE, authorize
 from kernel.triggers import HttpApi, invocation, json_response
 
 if TYPE_CHECKING:
@@ -39,12 +42,6 @@ def _problems() -> ProblemRegistry:
 api = HttpApi(_problems)
 
 
-def _owner(req: func.HttpRequest) -> str:
-    from kernel.identity import caller_of
-
-    return caller_of(req.headers).owner
-
-
 def _json(req: func.HttpRequest, example: str) -> dict[str, Any]:
     from kernel.http.bodies import json_object
 
@@ -56,10 +53,9 @@ def _json(req: func.HttpRequest, example: str) -> dict[str, Any]:
 def scrape_page(req: func.HttpRequest) -> func.HttpResponse:
     from webingest.scrape import scrape_url
 
+    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
     url = scrape_url(_json(req, '{"url": "https://..."}'))
-    record = services().scrapes.scrape(
-        url, owner=_owner(req), traceparent=req.headers.get("traceparent")
-    )
+    record = services().scrapes.scrape(url, owner=owner, traceparent=req.headers.get("traceparent"))
     links = {
         "self": f"/api/documents/{record.id}",
         "result": f"/api/documents/{record.id}/result",
@@ -74,27 +70,30 @@ def scrape_page(req: func.HttpRequest) -> func.HttpResponse:
 def start_crawl(req: func.HttpRequest) -> func.HttpResponse:
     from webingest.crawl import CrawlRequest
 
+    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
     svc = services().crawls
     request = CrawlRequest.from_json(
         _json(req, '{"url": "https://...", "max_pages": 50}'),
         max_pages=svc.max_pages,
         max_depth=svc.max_depth,
     )
-    crawl = svc.start(request, owner=_owner(req))
+    crawl = svc.start(request, owner=owner)
     return json_response(202, crawl, Location=f"/api/crawls/{crawl['id']}")
 
 
 @bp.route(route="crawls/{id}", methods=["GET"])
 @api.endpoint
 def get_crawl(req: func.HttpRequest) -> func.HttpResponse:
-    crawl = services().crawls.get(req.route_params["id"], owner=_owner(req))
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    crawl = services().crawls.get(req.route_params["id"], owner=owner)
     return json_response(200, crawl)
 
 
 @bp.route(route="crawls/{id}", methods=["DELETE"])
 @api.endpoint
 def cancel_crawl(req: func.HttpRequest) -> func.HttpResponse:
-    crawl = services().crawls.cancel(req.route_params["id"], owner=_owner(req))
+    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
+    crawl = services().crawls.cancel(req.route_params["id"], owner=owner)
     return json_response(200, crawl)
 
 
@@ -103,12 +102,13 @@ def cancel_crawl(req: func.HttpRequest) -> func.HttpResponse:
 def create_batch(req: func.HttpRequest) -> func.HttpResponse:
     from webingest.batch_request import decode_batch
 
+    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
     svc = services().batches
     batch = decode_batch(
         req.headers,
         req.get_body,
         svc,
-        owner=_owner(req),
+        owner=owner,
         traceparent=req.headers.get("traceparent"),
     )
     return json_response(202, batch, Location=f"/api/batches/{batch['id']}")
@@ -117,7 +117,8 @@ def create_batch(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="batches/{id}", methods=["GET"])
 @api.endpoint
 def get_batch(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(200, services().batches.get(req.route_params["id"], owner=_owner(req)))
+    owner = authorize(req.headers, DOCUMENTS_READ).owner
+    return json_response(200, services().batches.get(req.route_params["id"], owner=owner))
 
 
 @bp.queue_trigger(
