@@ -223,6 +223,9 @@ var storageNames = {
   searchStatusTable: 'searchstatus'
   searchReindexQueue: 'search-reindex'
   searchReindexPoisonQueue: 'search-reindex-poison'
+  webingestQueue: 'webingest-frontier'
+  webingestPoisonQueue: 'webingest-frontier-poison'
+  webingestTable: 'webingest'
 }
 
 // In the host account, beside what the Functions host creates itself.

@@ -20,7 +20,7 @@ from typing import Any
 from kernel.clock import Clock
 from kernel.egress.redaction import redact_url
 from kernel.errors import ConflictError
-from kernel.events.catalog import COMPLETION_TYPES
+from kernel.events.catalog import NOTICE_TYPES
 from kernel.identity import LOCAL_OWNER
 from notifications.jobs import Job, JobQueue
 from notifications.records import Delivery, DeliveryState, event_hash
@@ -82,7 +82,7 @@ class FanOut:
         """One delivery per matching target for the CloudEvent ``event``."""
         event_type = str(event.get("type", ""))
         event_id = str(event.get("id", ""))
-        if event_type not in COMPLETION_TYPES or not event_id:
+        if event_type not in NOTICE_TYPES or not event_id:
             log.info("webhook.fanout_ignored", extra={"ce_type": event_type})
             return FanOutResult(0, 0, 0)
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)

@@ -15,7 +15,12 @@ from kernel.egress.addresses import (
 )
 from kernel.egress.redaction import redact_url
 from kernel.errors import ConflictError, NotFoundError
-from kernel.events.catalog import DOCUMENT_COMPLETED, DOCUMENT_FAILED
+from kernel.events.catalog import (
+    BATCH_COMPLETED,
+    CRAWL_COMPLETED,
+    DOCUMENT_COMPLETED,
+    DOCUMENT_FAILED,
+)
 from kernel.identity import LOCAL_OWNER, Reach
 from notifications.errors import (
     TARGET_NOT_ALLOWED,
@@ -35,7 +40,8 @@ from notifications.signing import new_secret
 log = logging.getLogger(__name__)
 
 DEFAULT_EVENT_TYPES = (DOCUMENT_COMPLETED, DOCUMENT_FAILED)
-SUPPORTED_EVENT_TYPES = frozenset(DEFAULT_EVENT_TYPES)
+#: Crawl and batch notices are opt-in (``event_types``).
+SUPPORTED_EVENT_TYPES = frozenset((*DEFAULT_EVENT_TYPES, CRAWL_COMPLETED, BATCH_COMPLETED))
 #: How long the previous secret keeps signing after a rotation.
 ROTATION_OVERLAP = timedelta(hours=24)
 

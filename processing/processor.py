@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 from kernel.clock import Clock, utcnow
 from kernel.errors import (
@@ -288,6 +289,7 @@ class DocumentProcessor:
         else:
             cached = True
         record = beat.settle()  # still ours, with a fresh lease for the writes below
+        result = with_web_source(result, record)
         result_blob = f"{record.id}.json"
         self._blobs.put(
             self._results,
@@ -368,3 +370,23 @@ def failed_record(record: DocumentRecord, error: DocumentError, now: datetime) -
 
 def _too_large(limit: int) -> TooLargeError:
     return TooLargeError(f"the document is larger than the {limit}-byte limit")
+
+
+def with_web_source(result: dict[str, Any], record: DocumentRecord) -> dict[str, Any]:
+    """``result`` with the record's web source in ``document`` and its links made
+    absolute against the page's final URL; a result reused from another
+    document's identical bytes keeps none of that document's source."""
+    document = {
+        key: value
+        for key, value in result["document"].items()
+        if key not in ("source_url", "final_url", "fetched_at", "http_status")
+    }
+    web = {key: value for key, value in record.web_source().items() if value is not None}
+    links = result.get("links") or []
+    if record.final_url and links:
+        base = record.final_url
+        result = {
+            **result,
+            "links": [{**link, "url": urljoin(base, link["url"])} for link in links],
+        }
+    return {**result, "document": {**document, **web}}

@@ -39,6 +39,7 @@ class Status(StrEnum):
 class Source(StrEnum):
     UPLOAD = "upload"
     BLOB = "blob"
+    URL = "url"
 
 
 def new_document_id(now: datetime) -> str:
@@ -88,6 +89,16 @@ def is_document_id(value: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSource:
+    """Where a fetched page came from, as shown (query secrets redacted)."""
+
+    source_url: str
+    final_url: str
+    fetched_at: datetime
+    http_status: int
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentRecord:
     id: str
     status: Status
@@ -111,6 +122,13 @@ class DocumentRecord:
     #: Whose document this is (kernel.identity): every read is filtered by it.
     owner: str = LOCAL_OWNER
     etag: str | None = None
+    #: A fetched page (``source`` url): the URL asked for and the one the bytes
+    #: came from after redirects, both with query secrets redacted; when and
+    #: with which status it was fetched.
+    source_url: str | None = None
+    final_url: str | None = None
+    fetched_at: datetime | None = None
+    http_status: int | None = None
 
     def replace(self, **changes: Any) -> DocumentRecord:
         return dataclasses.replace(self, **changes)
@@ -138,6 +156,18 @@ class DocumentRecord:
                 if self.error_code
                 else None
             ),
+            **self.web_source(),
+        }
+
+    def web_source(self) -> dict[str, Any]:
+        """Where a fetched page came from (empty for uploads and dropped blobs)."""
+        if self.source is not Source.URL:
+            return {}
+        return {
+            "source_url": self.source_url,
+            "final_url": self.final_url,
+            "fetched_at": iso(self.fetched_at) if self.fetched_at else None,
+            "http_status": self.http_status,
         }
 
     def to_row(self) -> Row:
@@ -163,6 +193,10 @@ class DocumentRecord:
             "traceparent": self.traceparent,
             "owner": self.owner,
             "tenant": tenant_of(self.owner),
+            "source_url": self.source_url,
+            "final_url": self.final_url,
+            "fetched_at": iso(self.fetched_at) if self.fetched_at else None,
+            "http_status": self.http_status,
         }
 
     @classmethod
@@ -190,8 +224,16 @@ class DocumentRecord:
             # Records written before owners existed are the local owner's.
             owner=str(row.get("owner") or LOCAL_OWNER),
             etag=row.get("etag"),
+            source_url=row.get("source_url"),
+            final_url=row.get("final_url"),
+            fetched_at=_optional_time(row.get("fetched_at")),
+            http_status=_optional_int(row.get("http_status")),
         )
 
 
 def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -100,30 +100,17 @@ class _Part:
 
 
 def _decode_multipart(content_type: str, body: bytes, *, max_bytes: int) -> Upload:
-    from python_multipart.multipart import parse_options_header
-
-    _, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if not boundary:
-        raise MalformedUploadError("multipart/form-data without a boundary")
-    files = []
-    for part in _parse_parts(boundary, body):
-        disposition = part.headers.get(b"content-disposition", b"").decode("latin-1")
-        _, disposition_options = parse_options_header(disposition)
-        if disposition_options.get(b"name") == b"file":
-            files.append((part, disposition))
+    files = decode_file_parts(content_type, body)
     if not files:
         raise MalformedUploadError("multipart/form-data upload without a 'file' field")
     if len(files) > 1:
         raise MalformedUploadError("a multipart/form-data upload carries one 'file' field")
-    part, disposition = files[0]
-    filename = _disposition_filename(disposition)
-    if not filename:
+    [upload] = files
+    if not upload.filename:
         raise MalformedUploadError("the 'file' field of the upload has no filename")
-    data = part.data(body)
-    if len(data) > max_bytes:
+    if len(upload.data) > max_bytes:
         raise _too_large(max_bytes)
-    return Upload(data=data, filename=filename)
+    return upload
 
 
 def _parse_parts(boundary: bytes, body: bytes) -> list[_Part]:
@@ -188,3 +175,23 @@ def _parse_parts(boundary: bytes, body: bytes) -> list[_Part]:
             " incomplete"
         )
     return parts
+
+
+def decode_file_parts(content_type: str, body: bytes) -> list[Upload]:
+    """Every ``file`` field of a ``multipart/form-data`` body, in order (a part
+    without a file name keeps ``filename`` None: the caller judges each part)."""
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise MalformedUploadError("multipart/form-data without a boundary")
+    uploads = []
+    for part in _parse_parts(boundary, body):
+        disposition = part.headers.get(b"content-disposition", b"").decode("latin-1")
+        _, disposition_options = parse_options_header(disposition)
+        if disposition_options.get(b"name") == b"file":
+            uploads.append(
+                Upload(data=part.data(body), filename=_disposition_filename(disposition))
+            )
+    return uploads

@@ -22,7 +22,7 @@ from processing.events import uploaded_event
 from processing.extraction.detect import detect_type
 from processing.extraction.errors import EmptyDocumentError, TooLargeError
 from processing.filenames import sanitize_filename
-from processing.records import DocumentRecord, Source, Status, new_document_id
+from processing.records import DocumentRecord, Source, Status, WebSource, new_document_id
 from processing.repository import DocumentRepository
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,10 @@ class UploadService:
         *,
         owner: str = LOCAL_OWNER,
         traceparent: str | None = None,
+        web: WebSource | None = None,
     ) -> DocumentRecord:
-        """Validate and store an upload, then announce it.
+        """Validate and store an upload (a fetched page when ``web`` says where
+        it came from), then announce it.
 
         Raises EmptyDocumentError, TooLargeError, UnsupportedTypeError or
         CorruptDocumentError for bad input, DocumentQuotaError when the owner
@@ -84,7 +86,7 @@ class UploadService:
                 DocumentRecord(
                     id=document_id,
                     status=Status.QUEUED,
-                    source=Source.UPLOAD,
+                    source=Source.URL if web else Source.UPLOAD,
                     filename=safe_name,
                     container=self._container,
                     blob_name=blob_name,
@@ -95,6 +97,10 @@ class UploadService:
                     sha256=hashlib.sha256(data).hexdigest(),
                     traceparent=child_traceparent(traceparent),
                     owner=owner,
+                    source_url=web.source_url if web else None,
+                    final_url=web.final_url if web else None,
+                    fetched_at=web.fetched_at if web else None,
+                    http_status=web.http_status if web else None,
                 )
             )
         except BaseException:

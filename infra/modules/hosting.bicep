@@ -117,10 +117,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 // (each settings module's OPTIONAL) or is platform-provided;
 // tests/unit/test_infra.py checks both ways. Not set on purpose:
 // EVENTGRID_TOPIC_KEY (the topic refuses keys), WEBHOOK_ALLOWED_CIDRS (the
-// webhook SSRF exception stays empty in Azure), AzureWebJobsStorage and
-// DATA_STORAGE themselves (identity-based connections instead),
-// FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION (Flex Consumption
-// rejects them).
+// webhook SSRF exception stays empty in Azure; so does WEBINGEST_ALLOWED_CIDRS),
+// AzureWebJobsStorage and DATA_STORAGE themselves (identity-based connections
+// instead), FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION (Flex
+// Consumption rejects them).
 // (pycep-parser, hence checkov, fails on more than four comment lines in a row
 // inside an object: longer notes live outside the resource body.)
 resource app 'Microsoft.Web/sites@2024-04-01' = {
@@ -254,6 +254,15 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'WEBHOOK_DELIVERIES_TABLE'
           value: storageNames.webhookDeliveriesTable
+        }
+        // Web ingestion: the frontier queue (one message per URL) and its table.
+        {
+          name: 'WEBINGEST_QUEUE'
+          value: storageNames.webingestQueue
+        }
+        {
+          name: 'WEBINGEST_TABLE'
+          value: storageNames.webingestTable
         }
         // Enrichment: endpoints only; the identity signs in (no keys).
         {

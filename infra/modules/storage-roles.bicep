@@ -116,6 +116,21 @@ resource searchReindexPoisonQueue 'Microsoft.Storage/storageAccounts/queueServic
   name: names.searchReindexPoisonQueue
 }
 
+resource webingestQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: names.webingestQueue
+}
+
+resource webingestPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  parent: queueService
+  name: names.webingestPoisonQueue
+}
+
+resource webingestTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' existing = {
+  parent: tableService
+  name: names.webingestTable
+}
+
 // --- the app identity --------------------------------------------------------
 
 // App, uploads container: the upload route writes each accepted document and
@@ -244,6 +259,42 @@ resource appSearchReindexQueue 'Microsoft.Authorization/roleAssignments@2022-04-
 resource appSearchReindexPoisonSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(searchReindexPoisonQueue.id, appPrincipalId, roleIds.storageQueueDataMessageSender)
   scope: searchReindexPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataMessageSender)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, web ingestion table: crawls, batches, their URL rows (the atomic seen
+// set), page slots, robots.txt cache and per-host turns.
+resource appWebingestTable 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webingestTable.id, appPrincipalId, roleIds.storageTableDataContributor)
+  scope: webingestTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, frontier queue: the crawl route and the fetcher enqueue URLs (with a
+// visibility delay for a host's next turn) and its queue trigger (DATA_STORAGE)
+// works them; Contributor for the same reason as the webhook queue.
+resource appWebingestQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webingestQueue.id, appPrincipalId, roleIds.storageQueueDataContributor)
+  scope: webingestQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// App, the frontier poison queue, send only (the host moves poisoned URLs there).
+resource appWebingestPoisonSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(webingestPoisonQueue.id, appPrincipalId, roleIds.storageQueueDataMessageSender)
+  scope: webingestPoisonQueue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataMessageSender)
     principalId: appPrincipalId

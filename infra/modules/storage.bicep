@@ -152,6 +152,8 @@ var queueNames = [
   names.webhookPoisonQueue
   names.searchReindexQueue
   names.searchReindexPoisonQueue
+  names.webingestQueue
+  names.webingestPoisonQueue
 ]
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in queueNames: {
@@ -170,6 +172,7 @@ var tableNames = [
   names.webhookSubscriptionsTable
   names.webhookDeliveriesTable
   names.searchStatusTable
+  names.webingestTable
 ]
 
 resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for tableName in tableNames: {

@@ -20,3 +20,11 @@ BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 
 #: A document's outcome: exactly one of these per document.
 COMPLETION_TYPES = frozenset({DOCUMENT_COMPLETED, DOCUMENT_FAILED})
+
+#: Web ingestion: one per crawl, once it has stopped (completed or cancelled),
+#: and one per batch, once every item is terminal.
+CRAWL_COMPLETED = "crawl.completed"
+BATCH_COMPLETED = "batch.completed"
+
+#: What webhooks and Logic Apps are notified of.
+NOTICE_TYPES = COMPLETION_TYPES | {CRAWL_COMPLETED, BATCH_COMPLETED}

@@ -28,6 +28,7 @@ from processing.extraction.errors import (
     TooLargeError,
 )
 from processing.extraction.extractors.docx import extract_docx
+from processing.extraction.extractors.html import extract_html
 from processing.extraction.extractors.pdf import extract_pdf
 from processing.extraction.extractors.text import extract_text
 from processing.extraction.limits import Deadline, Limits
@@ -53,6 +54,7 @@ _EXTRACTORS: dict[DocumentType, Extractor] = {
     DocumentType.PDF: extract_pdf,
     DocumentType.DOCX: extract_docx,
     DocumentType.TXT: lambda data, _limits, _deadline: extract_text(data),
+    DocumentType.HTML: extract_html,
 }
 
 
@@ -167,6 +169,7 @@ def _process(
         summary=summary,
         warnings=tuple(warnings),
         timings_ms=timings,
+        links=extraction.links,
     )
 
 

@@ -17,11 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 #: Version of the result's JSON shape (``processing/extraction/schema/result.schema.json``).
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: Bumped whenever extraction or analysis output may change for the same bytes;
 #: part of the content-cache key so a new pipeline never serves stale results.
-PIPELINE_VERSION = "1.1.0"
+PIPELINE_VERSION = "1.2.0"
 
 
 class DocumentType(StrEnum):
@@ -30,6 +30,7 @@ class DocumentType(StrEnum):
     PDF = "pdf"
     DOCX = "docx"
     TXT = "txt"
+    HTML = "html"
 
     @property
     def content_type(self) -> str:
@@ -40,6 +41,7 @@ _CONTENT_TYPES = {
     DocumentType.PDF: "application/pdf",
     DocumentType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     DocumentType.TXT: "text/plain",
+    DocumentType.HTML: "text/html",
 }
 
 
@@ -59,6 +61,15 @@ class Heading:
     level: int
     text: str
     start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An outgoing link of a web page: its target as written (resolved against
+    ``<base href>`` when the page has one) and its anchor text."""
+
+    url: str
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +163,7 @@ class Extraction:
     pages: tuple[Page, ...] = ()
     headings: tuple[Heading, ...] = ()
     warnings: tuple[ProcessingWarning, ...] = ()
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +193,8 @@ class ProcessingResult:
     #: ``text`` with every PII span masked character for character (``PII_REDACTION``),
     #: so offsets into ``text`` index it too; ``None`` when redaction is off or incomplete.
     redacted_text: str | None = None
+    #: A web page's outgoing links (HTML only).
+    links: tuple[Link, ...] = ()
     schema_version: str = SCHEMA_VERSION
     pipeline_version: str = PIPELINE_VERSION
 

@@ -65,7 +65,7 @@ def test_board_minutes_yield_people_organisations_and_places(
     assert done["status"] == "completed", done
     result = host.get_json(f"/api/documents/{record['id']}/result")
     jsonschema.validate(result, RESULT_SCHEMA)
-    assert result["schema_version"] == "1.1"
+    assert result["schema_version"] == "1.2"
 
     document = result["text"]
     cloud = [e for e in result["entities"] if e["source"] == "azure-language"]

@@ -38,9 +38,10 @@ def all_http_functions() -> dict[str, tuple[Handler, list[str], str]]:
     from notifications.triggers import bp as notifications_bp
     from processing.triggers import bp as processing_bp
     from search.triggers import bp as search_bp
+    from webingest.triggers import bp as webingest_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for blueprint in (processing_bp, notifications_bp, search_bp):
+    for blueprint in (processing_bp, notifications_bp, search_bp, webingest_bp):
         app.register_functions(blueprint)
     found = {}
     for function in app.get_functions():

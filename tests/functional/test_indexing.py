@@ -57,6 +57,14 @@ def test_every_expected_function_is_indexed_with_its_trigger() -> None:
         "index_document": "eventGridTrigger",
         "reindex_documents": "queueTrigger",
         "sweep_deliveries": "timerTrigger",
+        "scrape_page": "httpTrigger",
+        "start_crawl": "httpTrigger",
+        "get_crawl": "httpTrigger",
+        "cancel_crawl": "httpTrigger",
+        "create_batch": "httpTrigger",
+        "get_batch": "httpTrigger",
+        "fetch_frontier": "queueTrigger",
+        "track_batch_documents": "eventGridTrigger",
     }
     assert expected.items() <= triggers.items()
 
@@ -124,7 +132,7 @@ def test_only_trigger_modules_import_azure() -> None:
     importing the app loads, and here: never at module level)."""
     modules = [
         path
-        for package in ("processing", "notifications", "search")
+        for package in ("processing", "notifications", "search", "webingest")
         for path in (ROOT / package).rglob("*.py")
         if path.name != "triggers.py"
     ]
@@ -156,3 +164,10 @@ def test_the_reindex_queue_binding_names_the_reindex_queue_setting() -> None:
 
     [trigger] = _functions()["reindex_documents"]
     assert trigger["queueName"] == f"%{SEARCH_REINDEX_QUEUE}%"
+
+
+def test_the_frontier_queue_binding_names_the_webingest_queue_setting() -> None:
+    from webingest.settings import WEBINGEST_QUEUE
+
+    [trigger] = _functions()["fetch_frontier"]
+    assert trigger["queueName"] == f"%{WEBINGEST_QUEUE}%"

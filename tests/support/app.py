@@ -46,11 +46,15 @@ def reset_runtime() -> None:
     from processing.settings import processing_settings
     from search.runtime import search
     from search.settings import search_settings
+    from webingest.runtime import webingest
+    from webingest.settings import webingest_settings
 
     reset_identity()
     for cached in (
         search,
         search_settings,
+        webingest,
+        webingest_settings,
         notifications,
         services,
         platform,

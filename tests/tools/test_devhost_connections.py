@@ -67,7 +67,11 @@ def test_every_queue_trigger_binds_to_the_data_connection() -> None:
         for f in index_functions(function_app.app)
         if f.trigger_type == QUEUE_TRIGGER
     }
-    assert queued == {"deliver_webhook": DATA_STORAGE, "reindex_documents": DATA_STORAGE}
+    assert queued == {
+        "deliver_webhook": DATA_STORAGE,
+        "reindex_documents": DATA_STORAGE,
+        "fetch_frontier": DATA_STORAGE,
+    }
 
 
 def test_without_any_storage_setting_every_trigger_polls_the_embedded_store(

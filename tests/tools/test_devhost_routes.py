@@ -101,6 +101,7 @@ def test_the_repository_subscription_map_loads_with_its_retry_policy() -> None:
         "process_document",
         "notify_completion",
         "index_document",
+        "track_batch_documents",
     }
 
 

@@ -42,11 +42,13 @@ LOCAL_ONLY = {
     "FUNCTIONS_WORKER_RUNTIME": "Flex Consumption takes the runtime from functionAppConfig "
     "and rejects this setting",
     "WEBHOOK_ALLOWED_CIDRS": "the webhook SSRF exception must stay empty in Azure",
+    "WEBINGEST_ALLOWED_CIDRS": "the fetch SSRF exception must stay empty in Azure",
 }
 
 #: Set by the platform itself; the templates must not set them.
 PLATFORM_PROVIDED = {
     "WEBSITE_HOSTNAME": "App Service sets the app's host name",
+    "WEBSITE_INSTANCE_ID": "App Service sets it on every instance (how the app knows it runs in Azure)",
 }
 
 #: Set by the templates for the Functions host, the worker or an SDK rather
@@ -230,18 +232,22 @@ def code_settings() -> tuple[set[str], set[str]]:
     from processing.settings import ProcessingSettings
     from search import settings as search_settings
     from search.settings import SearchSettings
+    from webingest import settings as webingest_settings
+    from webingest.settings import WebIngestSettings
 
     env = Env({})
     PlatformSettings.from_env(env)
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
+    WebIngestSettings.from_env(env)
     telemetry.configure((), env)
     optional = (
         platform_settings.OPTIONAL
         | processing_settings.OPTIONAL
         | notification_settings.OPTIONAL
         | search_settings.OPTIONAL
+        | webingest_settings.OPTIONAL
         | telemetry.OPTIONAL
     )
     return env.read, set(optional)
@@ -516,6 +522,9 @@ def test_the_app_identity_holds_scoped_data_roles_only() -> None:
         "searchStatusTable": "Storage Table Data Contributor",
         "searchReindexQueue": "Storage Queue Data Contributor",
         "searchReindexPoisonQueue": "Storage Queue Data Message Sender",
+        "webingestTable": "Storage Table Data Contributor",
+        "webingestQueue": "Storage Queue Data Contributor",
+        "webingestPoisonQueue": "Storage Queue Data Message Sender",
     }
 
 

@@ -20,6 +20,8 @@ from processing.extraction.limits import MIB, Limits
 from processing.settings import ProcessingSettings
 from search import settings as search_settings
 from search.settings import SearchSettings
+from webingest import settings as webingest_settings
+from webingest.settings import WebIngestSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME", "WEBSITE_INSTANCE_ID"}
@@ -42,6 +44,7 @@ def names_read() -> set[str]:
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
+    WebIngestSettings.from_env(env)
     telemetry.configure((), env)
     return env.read
 
@@ -211,6 +214,7 @@ def test_optional_names_are_names_the_code_reads() -> None:
         | processing_settings.OPTIONAL
         | notification_settings.OPTIONAL
         | search_settings.OPTIONAL
+        | webingest_settings.OPTIONAL
         | telemetry.OPTIONAL
     )
     assert optional <= names_read()

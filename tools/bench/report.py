@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tools.bench.crawl import bench_crawl, bench_html_extraction
 from tools.bench.fanout import bench_fanout
 from tools.bench.recovery import bench_recovery
 from tools.bench.search import bench_search
@@ -39,6 +40,8 @@ def run_all(argv: list[str]) -> int:
         "fanout": bench_fanout,
         "search": lambda: bench_search(CORPUS),
         "recovery": bench_recovery,
+        "crawl": bench_crawl,
+        "html": bench_html_extraction,
     }
     chosen = argv or list(sections)
     for name in chosen:

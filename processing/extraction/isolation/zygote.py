@@ -48,6 +48,8 @@ _PRELOAD = (
     "lxml.etree",
     "phonenumbers",
     "charset_normalizer",
+    "lxml.html",
+    "trafilatura",
 )
 #: Above any descriptor the zygote holds: children close everything but their socket.
 MAX_FD = 65536
