@@ -48,7 +48,7 @@ LOCAL_ONLY = {
 #: Set by the platform itself; the templates must not set them.
 PLATFORM_PROVIDED = {
     "WEBSITE_HOSTNAME": "App Service sets the app's host name",
-    "WEBSITE_INSTANCE_ID": "App Service sets it on every instance (how the app knows it runs in Azure)",
+    "WEBSITE_INSTANCE_ID": "App Service sets it on every instance (the app knows it runs in Azure)",
 }
 
 #: Set by the templates for the Functions host, the worker or an SDK rather
