@@ -44,6 +44,7 @@ from tools.devhost.functions import (
     resolve_setting,
 )
 from tools.devhost.httptrigger import HttpFunctions, HttpRoute
+from tools.devhost.issuer import DevIssuer
 from tools.devhost.lock import DataDirLock
 from tools.devhost.queuetrigger import QueuePoller
 from tools.devhost.server import HttpServer, Request, Response
@@ -88,7 +89,9 @@ class DevHost:
         subscriptions_file: Path = DEFAULT_EVENT_SUBSCRIPTIONS_FILE,
         host_json: Path | None = None,
         app_root: Path | None = None,
+        issuer: DevIssuer | None = None,
     ) -> None:
+        self.issuer = issuer
         self.data_dir = Path(data_dir).absolute()
         self.options = options or HostOptions.from_env()
         self.app_root = (app_root or Path.cwd()).absolute()
@@ -339,7 +342,8 @@ class DevHost:
             assert self._topic is not None
             return self._topic.handle(request)
         if request.path.startswith("/devhost/"):
-            return self._admin(request)
+            issued = self.issuer.handle(request) if self.issuer is not None else None
+            return issued or self._admin(request)
         response = self.http.handle(request)
         return response or Response.text(HTTPStatus.NOT_FOUND, "Not Found")
 
@@ -363,6 +367,8 @@ class DevHost:
 
     def _admin(self, request: Request) -> Response:
         assert self._state is not None
+        if request.path not in (EVENTS_PATH, DELIVERIES_PATH, HEALTH_PATH):
+            return Response.text(HTTPStatus.NOT_FOUND, "Not Found")
         if request.method != "GET":
             return Response.text(HTTPStatus.METHOD_NOT_ALLOWED, "Method Not Allowed")
         if request.path == EVENTS_PATH:
