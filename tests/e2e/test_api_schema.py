@@ -3,6 +3,7 @@ response (status, content type, headers, body) matches the spec."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,9 @@ def host(tmp_path: Path) -> Iterator[AppHost]:
                 "EMBEDDINGS_MODEL": "text-embedding-3-small",
                 "EMBEDDINGS_DIMENSIONS": "64",
                 "EMBEDDINGS_API_KEY": "local-key",
+                # Bearer tokens from the local host's development issuer, checked
+                # through the same discovery and JWKS path as Entra ID's.
+                "AUTH_MODE": "jwt",
             },
         ).start()
         yield app_host
@@ -47,6 +51,9 @@ def host(tmp_path: Path) -> Iterator[AppHost]:
 
 
 def test_every_operation_conforms_to_the_spec_under_generated_requests(host: AppHost) -> None:
+    status, _, body = host.request("POST", "/devhost/token")
+    assert status == 200, body
+    token = json.loads(body)["access_token"]  # every app role
     done = subprocess.run(
         [
             str(Path(sys.executable).with_name("st")),
@@ -56,6 +63,8 @@ def test_every_operation_conforms_to_the_spec_under_generated_requests(host: App
             f"{host.base_url}/api",
             "--checks",
             CHECKS,
+            "--header",
+            f"Authorization: Bearer {token}",
             # Registration resolves the webhook's host name through DNS, which
             # tests must not reach; its validation is tested with a stub resolver.
             "--exclude-operation-id",
