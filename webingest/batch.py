@@ -21,6 +21,7 @@ from kernel.egress.addresses import AddressPolicy, UrlRejectedError
 from kernel.egress.fetch import FetchError
 from kernel.errors import AppError, ConflictError, DependencyError, NotFoundError
 from kernel.events.ports import EventPublisher
+from kernel.identity import Reach
 from kernel.logcontext import bind
 from processing.extraction.errors import DocumentError
 from processing.upload_request import Upload
@@ -142,8 +143,8 @@ class BatchService:
         tracker.complete_if_done(batch.id)
         return batch_view(batch, self._repository.items(batch.id))
 
-    def get(self, batch_id: str, *, owner: str) -> dict[str, Any]:
-        batch = self._repository.batch(batch_id, owner)
+    def get(self, batch_id: str, *, reach: Reach) -> dict[str, Any]:
+        batch = self._repository.batch(batch_id, reach)
         return batch_view(batch, self._repository.items(batch_id))
 
 

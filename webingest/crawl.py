@@ -26,6 +26,7 @@ from kernel.egress.addresses import AddressPolicy, UrlRejectedError
 from kernel.egress.fetch import REDIRECTS, FetchError, FetchTooLargeError
 from kernel.errors import AppError, ConflictError, DependencyError, NotFoundError
 from kernel.events.ports import EventPublisher
+from kernel.identity import Reach
 from kernel.logcontext import bind
 from kernel.storage.ports import BlobStore
 from processing.extraction.errors import DocumentError
@@ -173,13 +174,13 @@ class CrawlService:
         )
         return crawl_view(crawl, [row])
 
-    def get(self, crawl_id: str, *, owner: str) -> dict[str, Any]:
-        crawl = self._repository.crawl(crawl_id, owner)
+    def get(self, crawl_id: str, *, reach: Reach) -> dict[str, Any]:
+        crawl = self._repository.crawl(crawl_id, reach)
         return crawl_view(crawl, self._repository.urls(crawl_id))
 
-    def cancel(self, crawl_id: str, *, owner: str) -> dict[str, Any]:
+    def cancel(self, crawl_id: str, *, reach: Reach) -> dict[str, Any]:
         """Stop the crawl: fetches in flight finish, nothing new starts."""
-        self._repository.crawl(crawl_id, owner)
+        self._repository.crawl(crawl_id, reach)
         now = self._clock()
         crawl = self._repository.change_crawl(
             crawl_id,

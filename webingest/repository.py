@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from kernel.errors import ConflictError, NotFoundError
+from kernel.identity import Reach
 from kernel.storage.ports import TableStore
 from webingest.records import (
     BATCH_DOC_PARTITION,
@@ -39,15 +40,15 @@ class WebIngestRepository:
         etag = self._tables.insert(self._table, crawl.to_row())
         return crawl.replace(etag=etag)
 
-    def crawl(self, crawl_id: str, owner: str | None = None) -> CrawlRecord:
-        """The crawl; NotFoundError when absent or (with ``owner``) someone else's."""
+    def crawl(self, crawl_id: str, reach: Reach | None = None) -> CrawlRecord:
+        """The crawl; NotFoundError when absent or (with ``reach``) outside it."""
         if not _ID.match(crawl_id):
             raise NotFoundError(f"no crawl {crawl_id!r}")
         try:
             crawl = CrawlRecord.from_row(self._tables.get(self._table, CRAWL_PARTITION, crawl_id))
         except NotFoundError:
             raise NotFoundError(f"no crawl {crawl_id!r}") from None
-        if owner is not None and crawl.owner != owner:
+        if reach is not None and not reach.admits(crawl.owner):
             raise NotFoundError(f"no crawl {crawl_id!r}")
         return crawl
 
@@ -116,14 +117,14 @@ class WebIngestRepository:
                 self.link_document(item.document_id, batch.id, item.index)
         return batch.replace(etag=self._tables.insert(self._table, batch.to_row()))
 
-    def batch(self, batch_id: str, owner: str | None = None) -> BatchRecord:
+    def batch(self, batch_id: str, reach: Reach | None = None) -> BatchRecord:
         if not _ID.match(batch_id):
             raise NotFoundError(f"no batch {batch_id!r}")
         try:
             batch = BatchRecord.from_row(self._tables.get(self._table, BATCH_PARTITION, batch_id))
         except NotFoundError:
             raise NotFoundError(f"no batch {batch_id!r}") from None
-        if owner is not None and batch.owner != owner:
+        if reach is not None and not reach.admits(batch.owner):
             raise NotFoundError(f"no batch {batch_id!r}")
         return batch
 

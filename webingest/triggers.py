@@ -84,16 +84,16 @@ def start_crawl(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="crawls/{id}", methods=["GET"])
 @api.endpoint
 def get_crawl(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, DOCUMENTS_READ).owner
-    crawl = services().crawls.get(req.route_params["id"], owner=owner)
+    reach = authorize(req.headers, DOCUMENTS_READ).reach
+    crawl = services().crawls.get(req.route_params["id"], reach=reach)
     return json_response(200, crawl)
 
 
 @bp.route(route="crawls/{id}", methods=["DELETE"])
 @api.endpoint
 def cancel_crawl(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, DOCUMENTS_WRITE).owner
-    crawl = services().crawls.cancel(req.route_params["id"], owner=owner)
+    reach = authorize(req.headers, DOCUMENTS_WRITE).reach
+    crawl = services().crawls.cancel(req.route_params["id"], reach=reach)
     return json_response(200, crawl)
 
 
@@ -117,8 +117,8 @@ def create_batch(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="batches/{id}", methods=["GET"])
 @api.endpoint
 def get_batch(req: func.HttpRequest) -> func.HttpResponse:
-    owner = authorize(req.headers, DOCUMENTS_READ).owner
-    return json_response(200, services().batches.get(req.route_params["id"], owner=owner))
+    reach = authorize(req.headers, DOCUMENTS_READ).reach
+    return json_response(200, services().batches.get(req.route_params["id"], reach=reach))
 
 
 @bp.queue_trigger(

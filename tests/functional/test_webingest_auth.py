@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from kernel.identity import Reach
 from processing import runtime as processing_runtime
 from tests.functional.test_auth import Handler, all_http_functions, call
 from tests.support.app import reset_runtime
@@ -132,7 +133,9 @@ def test_owner_b_cannot_see_or_cancel_owner_as_crawl(
         # The very answer for an unknown id, the id asked for aside.
         assert status == 404, name
         assert json.dumps(body).replace(crawl_id, UNKNOWN_CRAWL) == json.dumps(unknown[2]), name
-    h.pump(until=lambda: h.web.crawls.get(crawl_id, owner=ALICE)["status"] != "running")
+    h.pump(
+        until=lambda: h.web.crawls.get(crawl_id, reach=Reach(owner=ALICE))["status"] != "running"
+    )
     status, _, mine = call(functions, "get_crawl", alice, route={"id": crawl_id})
     assert status == 200
     assert mine["status"] == "completed"

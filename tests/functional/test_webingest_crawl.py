@@ -14,6 +14,7 @@ import pytest
 
 from kernel.egress.addresses import ForbiddenAddressError
 from kernel.errors import NotFoundError
+from kernel.identity import Reach
 from tests.builders.sites import article
 from tests.support.site import Page, Site, redirect, serve
 from tests.support.webingest import FETCHED_PATHS, Harness, generated_site, harness
@@ -45,7 +46,7 @@ def finish(h: Harness, crawl_id: str, timeout: float = 30) -> dict[str, Any]:
 
 
 def view(h: Harness, crawl_id: str) -> dict[str, Any]:
-    return h.web.crawls.get(crawl_id, owner=OWNER)
+    return h.web.crawls.get(crawl_id, reach=Reach(owner=OWNER))
 
 
 def fetched_paths(h: Harness, site: Site, crawl: dict[str, Any]) -> set[str]:
@@ -169,7 +170,7 @@ def test_cancel_lets_nothing_new_start_and_completes_once(tmp_path: Path, site: 
     h = harness(tmp_path)
     crawl_id = start(h, site.url("/"))
     h.pump(until=lambda: view(h, crawl_id)["counts"]["fetched"] >= 1)
-    h.web.crawls.cancel(crawl_id, owner=OWNER)
+    h.web.crawls.cancel(crawl_id, reach=Reach(owner=OWNER))
     requests_at_cancel = len(site.paths())
     crawl = finish(h, crawl_id)
     assert crawl["status"] == "cancelled"
@@ -182,10 +183,10 @@ def test_another_owners_crawl_is_not_found(tmp_path: Path, site: Site) -> None:
     h = harness(tmp_path)
     crawl_id = start(h, site.url("/"), owner="alice")
     with pytest.raises(NotFoundError):
-        h.web.crawls.get(crawl_id, owner="bob")
+        h.web.crawls.get(crawl_id, reach=Reach(owner="bob"))
     with pytest.raises(NotFoundError):
-        h.web.crawls.cancel(crawl_id, owner="bob")
-    assert h.web.crawls.get(crawl_id, owner="alice")["status"] == "running"
+        h.web.crawls.cancel(crawl_id, reach=Reach(owner="bob"))
+    assert h.web.crawls.get(crawl_id, reach=Reach(owner="alice"))["status"] == "running"
 
 
 def test_a_crawl_resumes_after_a_crash_between_fetch_and_follow(

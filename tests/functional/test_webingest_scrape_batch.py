@@ -14,6 +14,7 @@ import pytest
 from kernel.egress.addresses import ForbiddenAddressError, InsecureSchemeError
 from kernel.egress.fetch import DecompressionBombError, FetchTimeoutError, FetchTooLargeError
 from kernel.errors import NotFoundError
+from kernel.identity import Reach
 from processing.upload_request import Upload
 from tests.builders.sites import BOILERPLATE_FOOTER, PARAGRAPHS
 from tests.support.site import Page, Site, redirect, serve
@@ -118,7 +119,7 @@ def test_a_batch_of_files_ends_with_every_item_terminal_and_one_event(h: Harness
     assert batch["items"][1]["error"]["code"] == "empty"
     assert batch["items"][2]["error"]["code"] == "unsupported_type"
     h.pump(process=True, until=lambda: bool(h.publisher.of_type("batch.completed")))
-    final = h.web.batches.get(batch["id"], owner=OWNER)
+    final = h.web.batches.get(batch["id"], reach=Reach(owner=OWNER))
     assert final["status"] == "completed"
     assert final["counts"]["completed"] == 2
     assert final["counts"]["rejected"] == 2
@@ -145,7 +146,7 @@ def test_a_batch_of_urls_fetches_each_and_reports_bad_ones(h: Harness, site: Sit
     ]
     assert batch["items"][1]["error"]["code"] == "forbidden_address"
     h.pump(process=True, until=lambda: bool(h.publisher.of_type("batch.completed")))
-    final = h.web.batches.get(batch["id"], owner=OWNER)
+    final = h.web.batches.get(batch["id"], reach=Reach(owner=OWNER))
     assert [i["status"] for i in final["items"]] == [
         "completed",
         "rejected",
@@ -165,7 +166,7 @@ def test_batch_limits_and_owner_scoping(tmp_path: Path, site: Site) -> None:
         h.web.batches.create_files([Upload(b"x" * 11, "big.txt")], owner=OWNER)
     batch = h.web.batches.create_urls([site.url("/a")], owner="alice")
     with pytest.raises(NotFoundError):
-        h.web.batches.get(batch["id"], owner="bob")
+        h.web.batches.get(batch["id"], reach=Reach(owner="bob"))
 
 
 def test_a_throttled_page_is_fetched_after_its_retry_after(h: Harness) -> None:
@@ -178,7 +179,11 @@ def test_a_throttled_page_is_fetched_after_its_retry_after(h: Harness) -> None:
         crawl = h.web.crawls.start(
             CrawlRequest.from_json({"url": site.url("/")}, max_pages=10, max_depth=2), owner=OWNER
         )
-        h.pump(until=lambda: h.web.crawls.get(crawl["id"], owner=OWNER)["status"] != "running")
+        h.pump(
+            until=lambda: (
+                h.web.crawls.get(crawl["id"], reach=Reach(owner=OWNER))["status"] != "running"
+            )
+        )
         busy = [hit.at for hit in site.hits if hit.path == "/busy"]
     assert len(busy) == 2
     assert busy[1] - busy[0] >= 0.99

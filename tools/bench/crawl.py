@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from kernel.identity import Reach
 from tools.bench.tables import print_table
 
 PAGES = 500
@@ -118,13 +119,13 @@ def crawl_once(pages: int, workers: int) -> dict[str, Any]:
         threads = [threading.Thread(target=drain, daemon=True) for _ in range(workers)]
         for thread in threads:
             thread.start()
-        while web.crawls.get(crawl_id, owner="bench")["status"] == "running":
+        while web.crawls.get(crawl_id, reach=Reach(owner="bench"))["status"] == "running":
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         stop.set()
         for thread in threads:
             thread.join()
-        counts = web.crawls.get(crawl_id, owner="bench")["counts"]
+        counts = web.crawls.get(crawl_id, reach=Reach(owner="bench"))["counts"]
     server.shutdown()
     return {
         "workers": workers,
