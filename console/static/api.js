@@ -1,0 +1,102 @@
+// Calls to the API with the user's credentials; problems come back as ApiError.
+
+const BASE = "/api";
+const store = window.sessionStorage;
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(`${code}: ${detail}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export function credentials() {
+  return { token: store.getItem("docflow.token") || "", key: store.getItem("docflow.key") || "" };
+}
+
+export function setCredentials({ token, key }) {
+  for (const [name, value] of [["docflow.token", token], ["docflow.key", key]]) {
+    if (value) store.setItem(name, value);
+    else store.removeItem(name);
+  }
+}
+
+export function authHeaders() {
+  const { token, key } = credentials();
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (key) headers["x-functions-key"] = key;
+  return headers;
+}
+
+async function problemOf(response) {
+  let code = `http_${response.status}`;
+  let detail = response.statusText || "request failed";
+  try {
+    const body = await response.json();
+    code = body.code || code;
+    detail = body.detail || detail;
+  } catch {
+    // not a problem document: keep the status
+  }
+  return new ApiError(response.status, code, detail);
+}
+
+export async function call(method, path, body) {
+  const headers = authHeaders();
+  const init = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path.startsWith("/") ? path : `${BASE}/${path}`, init);
+  if (!response.ok) throw await problemOf(response);
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+// False when no function serves the route here: the host's bare 404 (not a problem
+// document) or 405 for a path whose other methods exist. An app error means it exists.
+export async function routeExists(method, path) {
+  try {
+    const response = await fetch(path.startsWith("/") ? path : `${BASE}/${path}`, {
+      method,
+      headers: authHeaders(),
+    });
+    if (response.status === 405) return false;
+    if (response.status !== 404) return true;
+    return (response.headers.get("content-type") || "").includes("json");
+  } catch {
+    return false;
+  }
+}
+
+// An upload with progress events (fetch has none): resolves to the document record.
+export function upload(file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `${BASE}/documents?filename=${encodeURIComponent(file.name)}`);
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status === 202 && body) resolve(body);
+      else {
+        const code = (body && body.code) || `http_${xhr.status}`;
+        reject(new ApiError(xhr.status, code, (body && body.detail) || "upload refused"));
+      }
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network_error", "no answer")));
+    xhr.send(file);
+  });
+}
