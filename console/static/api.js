@@ -57,20 +57,32 @@ export async function call(method, path, body) {
   return response.json();
 }
 
-// False when no function serves the route here: the host's bare 404 (not a problem
-// document) or 405 for a path whose other methods exist. An app error means it exists.
-export async function routeExists(method, path) {
-  try {
-    const response = await fetch(path.startsWith("/") ? path : `${BASE}/${path}`, {
-      method,
-      headers: authHeaders(),
-    });
-    if (response.status === 405) return false;
-    if (response.status !== 404) return true;
-    return (response.headers.get("content-type") || "").includes("json");
-  } catch {
-    return false;
-  }
+// The operations this deployment serves, from its OpenAPI description (which the
+// app's tests keep equal to its routes): "DELETE /documents/{id}" and the like.
+// Asking the spec, not probing each route, keeps 404s out of the browser's console.
+let operations = null;
+
+export function operationsServed() {
+  operations ??= fetch(`${BASE}/openapi.yaml`)
+    .then((response) => (response.ok ? response.text() : ""))
+    .then((spec) => {
+      const found = new Set();
+      let path = null;
+      for (const line of spec.split("\n")) {
+        const pathLine = /^ {2}(\/\S*):\s*$/.exec(line);
+        if (pathLine) path = pathLine[1];
+        else if (/^ {0,2}\S/.test(line)) path = null;
+        const method = /^ {4}(get|post|put|patch|delete):\s*$/.exec(line);
+        if (path && method) found.add(`${method[1].toUpperCase()} ${path}`);
+      }
+      return found;
+    })
+    .catch(() => new Set());
+  return operations;
+}
+
+export async function serves(operation) {
+  return (await operationsServed()).has(operation);
 }
 
 // An upload with progress events (fetch has none): resolves to the document record.

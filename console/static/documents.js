@@ -1,11 +1,10 @@
 // The live document list: polled with backoff (fast while something is in flight,
 // slower when nothing changes, slower still after errors), paged, filtered by status.
-import { call, routeExists } from "./api.js";
+import { call, serves } from "./api.js";
 import { $, bytes, clear, el, say, when } from "./dom.js";
 
 const FAST_MS = 1000;
 const SLOW_MS = 30000;
-const ZERO_ID = "0".repeat(24);
 
 export class DocumentList {
   constructor(onOpen) {
@@ -21,7 +20,7 @@ export class DocumentList {
     $("refresh").addEventListener("click", () => this.poke());
     $("page-first").addEventListener("click", () => this.goto(null));
     $("page-next").addEventListener("click", () => this.goto(this.next));
-    routeExists("DELETE", `documents/${ZERO_ID}`).then((exists) => {
+    serves("DELETE /documents/{id}").then((exists) => {
       this.canDelete = exists;
       for (const button of document.querySelectorAll("[data-action=delete]")) {
         button.hidden = !exists;

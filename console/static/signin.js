@@ -1,6 +1,6 @@
 // Credentials for the API: a bearer token (AUTH_MODE=jwt) and/or a function key (Azure),
 // kept for this tab only. The local host's development issuer, when it runs, mints a token.
-import { credentials, routeExists, setCredentials } from "./api.js";
+import { credentials, setCredentials } from "./api.js";
 import { $, say } from "./dom.js";
 
 const DEV_TOKEN = "/devhost/token";
@@ -23,13 +23,17 @@ export function initSignin(onChange) {
     onChange();
   });
   const dev = $("signin-dev");
-  routeExists("POST", DEV_TOKEN).then((exists) => {
-    dev.hidden = !exists;
-  });
+  // Only the local host (on loopback) can have the development issuer.
+  if (["127.0.0.1", "localhost", "[::1]"].includes(location.hostname)) {
+    fetch("/devhost/health").then((response) => {
+      dev.hidden = !response.ok;
+    }, () => {});
+  }
   dev.addEventListener("click", async () => {
     const response = await fetch(DEV_TOKEN, { method: "POST" });
     if (!response.ok) {
-      say(state, `Development token refused (HTTP ${response.status}).`, "bad");
+      const why = response.status === 404 ? "this host has no development issuer" : "refused";
+      say(state, `Development token: ${why} (HTTP ${response.status}).`, "bad");
       return;
     }
     const body = await response.json();

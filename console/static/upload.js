@@ -1,6 +1,6 @@
 // Upload by file picker or drop (several at once, each with its progress and its
 // coded error when refused), and the URL box when the app can scrape.
-import { call, routeExists, upload } from "./api.js";
+import { call, serves, upload } from "./api.js";
 import { $, el, say } from "./dom.js";
 
 export function initUpload(onAccepted) {
@@ -48,7 +48,7 @@ export function initUpload(onAccepted) {
 function initScrape(onAccepted) {
   const form = $("scrape-form");
   const state = $("scrape-state");
-  routeExists("POST", "scrape").then((exists) => {
+  serves("POST /scrape").then((exists) => {
     form.hidden = !exists;
   });
   form.addEventListener("submit", async (event) => {
