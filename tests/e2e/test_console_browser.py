@@ -35,7 +35,10 @@ XSS_TEXT = (
 
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[AppHost]:
-    app_host = AppHost(tmp_path / "data", env={"WEBHOOK_ALLOWED_CIDRS": "127.0.0.0/8"}).start()
+    app_host = AppHost(
+        tmp_path / "data",
+        env={"WEBHOOK_ALLOWED_CIDRS": "127.0.0.0/8", "WEBINGEST_ALLOWED_CIDRS": "127.0.0.0/8"},
+    ).start()
     yield app_host
     app_host.stop()
 
@@ -210,6 +213,8 @@ def test_the_page_fits_the_width_and_every_control_is_labelled(
         # The keyboard reaches the file input, then the tabs' panels' controls in order.
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.dataset.tab") == "documents"
+        # Modules for routes this deployment does not serve stay out of sight.
+        assert page.locator("#scrape-form").is_visible() == served(host, "POST", "/api/scrape")
         watched.shot(f"width-{width}")
         assert watched.console_errors == [] and watched.page_errors == []
 
@@ -228,9 +233,14 @@ def test_the_page_is_small_and_lists_documents_quickly(host: AppHost, watched: W
     assert first_list_ms < 5000
 
 
+def served(host: AppHost, method: str, path: str) -> bool:
+    """False when the host answers that no function has this route (a bare 404/405)."""
+    status, headers, _ = host.request(method, path, body=b"{}" if method == "POST" else None)
+    return not (status in {404, 405} and "json" not in headers.get("content-type", ""))
+
+
 def test_delete_asks_then_removes_the_document(host: AppHost, watched: Watched) -> None:
-    status, headers, _ = host.request("DELETE", "/api/documents/" + "0" * 24)
-    if status in {404, 405} and "json" not in headers.get("content-type", ""):
+    if not served(host, "DELETE", "/api/documents/" + "0" * 24):
         pytest.skip("DELETE /api/documents/{id} is not served by this branch (issue 11)")
     record = host.upload(MANUAL.encode(), "doomed.txt")
     host.wait_for_status(record["id"], {"completed"})
@@ -240,9 +250,64 @@ def test_delete_asks_then_removes_the_document(host: AppHost, watched: Watched) 
     assert any("doomed.txt" in d for d in watched.dialogs)
 
 
-def test_a_url_pasted_in_the_box_becomes_a_document(host: AppHost, watched: Watched) -> None:
-    status, headers, _ = host.request("POST", "/api/scrape", body=b"{}")
-    if status in {404, 405} and "json" not in headers.get("content-type", ""):
+ARTICLE = (
+    b"<!doctype html><html><head><title>Loopback article</title></head><body>"
+    b"<nav>Home | About</nav><article><h1>Loopback article</h1><p>The quorvantic "
+    b"harbour opens at dawn and closes at dusk, every day of the year.</p></article></body></html>"
+)
+
+
+@pytest.fixture
+def article_url() -> Iterator[str]:
+    import http.server
+    import threading
+
+    class Article(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(ARTICLE)))
+            self.end_headers()
+            self.wfile.write(ARTICLE)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Article)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/article"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_url_pasted_in_the_box_becomes_a_document(
+    host: AppHost, watched: Watched, article_url: str
+) -> None:
+    if not served(host, "POST", "/api/scrape"):
         pytest.skip("POST /api/scrape is not served by this branch (issue 14)")
     page = open_console(watched, host)
-    assert page.locator("#scrape-form").is_visible()
+    page.get_by_label("Web page URL").fill(article_url)
+    page.get_by_role("button", name="Fetch").click()
+    completed = page.locator("[data-testid=document-row][data-status=completed]")
+    expect(completed).to_have_count(1, timeout=60_000)
+    completed.get_by_role("button").first.click()
+    text = page.get_by_test_id("document-view").locator(".text")
+    expect(text).to_contain_text("quorvantic harbour")
+
+
+def test_the_local_host_serves_the_shell_with_its_headers_and_nothing_else(
+    host: AppHost,
+) -> None:
+    status, headers, body = host.request("GET", "/api/console")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert b'<script type="module" src="/api/console/assets/app.js"></script>' in body
+    again, _, empty = host.request(
+        "GET", "/api/console", headers={"If-None-Match": headers["etag"]}
+    )
+    assert (again, empty) == (304, b"")
+    for name in ("..%2F..%2Ffunction_app.py", "assets.py", "index.html"):
+        status, headers, body = host.request("GET", f"/api/console/assets/{name}")
+        assert status == 404 and json.loads(body)["code"] == "not_found", name
