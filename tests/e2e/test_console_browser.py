@@ -78,17 +78,6 @@ def upload_files(page: Any, tmp_path: Path, files: dict[str, str]) -> None:
     page.get_by_test_id("upload-input").set_input_files(paths)
 
 
-def wait_indexed(host: AppHost, document_id: str) -> None:
-    wait_for(
-        lambda: (
-            (host.try_get(f"/api/search/documents/{document_id}") or {}).get("index_status")
-            == "indexed"
-        ),
-        30,
-        host=host,
-    )
-
-
 def test_upload_watch_open_and_search_in_the_browser(
     host: AppHost, watched: Watched, tmp_path: Path
 ) -> None:
@@ -118,7 +107,7 @@ def test_upload_watch_open_and_search_in_the_browser(
         "data-id"
     )
     assert manual_id
-    wait_indexed(host, manual_id)
+    host.wait_for_index(manual_id)
     page.get_by_role("button", name="Search").click()
     page.get_by_test_id("search-input").fill("zircolite")
     page.get_by_test_id("search-input").press("Enter")
