@@ -9,9 +9,14 @@ AZURITE := node_modules/.bin/azurite
 HOST ?= 127.0.0.1
 PORT ?= 7071
 
-.PHONY: setup test lint typecheck lock lock-check run run-azurite bench fuzz format clean
+.PHONY: setup chromium test lint typecheck lock lock-check run run-azurite bench fuzz format clean
 
-setup: $(STAMP) $(AZURITE) $(INFRA_STAMP)
+setup: $(STAMP) $(AZURITE) $(INFRA_STAMP) chromium
+
+# The console's browser tests drive Debian's chromium (Playwright never downloads one);
+# installing it needs root (CI runs as root), see the README otherwise.
+chromium:
+	command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }
 
 # Installs only from the locks, every file checked against its pinned hash.
 $(STAMP): requirements.txt requirements-dev.txt

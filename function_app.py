@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from console.triggers import bp as console_bp
 from kernel import telemetry
 from notifications.triggers import bp as notifications_bp
 from processing.triggers import bp as processing_bp
@@ -15,7 +16,7 @@ from search.triggers import bp as search_bp
 from webingest.triggers import bp as webingest_bp
 
 #: The app's own loggers, whose level LOG_LEVEL sets.
-APP_LOGGERS = ("kernel", "processing", "notifications", "search", "webingest")
+APP_LOGGERS = ("kernel", "processing", "notifications", "search", "webingest", "console")
 
 telemetry.configure(APP_LOGGERS)
 
@@ -24,3 +25,4 @@ app.register_functions(processing_bp)
 app.register_functions(notifications_bp)
 app.register_functions(search_bp)
 app.register_functions(webingest_bp)
+app.register_functions(console_bp)

@@ -173,6 +173,16 @@ class AppHost:
         found: list[dict[str, Any]] = wait_for(settled, timeout, what="quiet deliveries", host=self)
         return found
 
+    def wait_for_index(self, document_id: str, timeout: float = 30.0) -> None:
+        """Until search reports the document ``indexed``."""
+        path = f"/api/search/documents/{document_id}"
+        wait_for(
+            lambda: (self.try_get(path) or {}).get("index_status") == "indexed",
+            timeout,
+            what=f"document {document_id} indexed",
+            host=self,
+        )
+
     def events(self, event_type: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = self.get_json(f"/devhost/events?type={event_type}")
         return events

@@ -22,7 +22,10 @@ from tests.support.app import RecordingPublisher, embedded_services, reset_runti
 from tests.support.issuer import AUDIENCE, Issuer, app_settings_for, new_key, serving_issuer
 
 Handler = Callable[..., func.HttpResponse]
-PUBLIC = {"health", "health_ready", "get_openapi"}
+#: Open without a token: liveness, readiness, the API description, and the
+#: console's static page and assets (they hold no data; the page's API calls
+#: carry the user's token).
+PUBLIC = {"health", "health_ready", "get_openapi", "get_console", "get_console_asset"}
 TXT = b"Quarterly dividend report for Contoso, 12 March 2026, contact ops@example.com.\n"
 
 
@@ -35,13 +38,14 @@ class Context:
 
 def all_http_functions() -> dict[str, tuple[Handler, list[str], str]]:
     """Every HTTP function of the app: handler, methods and route."""
+    from console.triggers import bp as console_bp
     from notifications.triggers import bp as notifications_bp
     from processing.triggers import bp as processing_bp
     from search.triggers import bp as search_bp
     from webingest.triggers import bp as webingest_bp
 
     app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-    for blueprint in (processing_bp, notifications_bp, search_bp, webingest_bp):
+    for blueprint in (processing_bp, notifications_bp, search_bp, webingest_bp, console_bp):
         app.register_functions(blueprint)
     found = {}
     for function in app.get_functions():

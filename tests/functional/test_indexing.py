@@ -65,18 +65,26 @@ def test_every_expected_function_is_indexed_with_its_trigger() -> None:
         "get_batch": "httpTrigger",
         "fetch_frontier": "queueTrigger",
         "track_batch_documents": "eventGridTrigger",
+        "get_console": "httpTrigger",
+        "get_console_asset": "httpTrigger",
     }
     assert expected.items() <= triggers.items()
 
 
-def test_only_health_readiness_and_the_spec_are_anonymous() -> None:
+def test_only_health_readiness_the_spec_and_the_console_are_anonymous() -> None:
     anonymous = {
         name
         for name, bindings in _functions().items()
         if bindings[0]["type"] == "httpTrigger"
         and str(getattr(bindings[0]["authLevel"], "value", bindings[0]["authLevel"])) == "anonymous"
     }
-    assert anonymous == {"health", "health_ready", "get_openapi"}
+    assert anonymous == {
+        "health",
+        "health_ready",
+        "get_openapi",
+        "get_console",
+        "get_console_asset",
+    }
 
 
 def _spec_operations() -> set[tuple[str, str]]:
