@@ -282,6 +282,9 @@ class _Zygote:
     def spawn(self, child: socket.socket) -> int:
         socket.send_fds(self._control, [json.dumps({"op": "spawn"}).encode()], [child.fileno()])
         reply = json.loads(self._control.recv(wire.MAX_HEADER_BYTES) or b"null")
+        if not isinstance(reply, dict) or not isinstance(reply.get("pid"), int):
+            # EOF (null): the zygote died after alive last said otherwise.
+            raise ValueError("the document worker server did not start a worker")
         return int(reply["pid"])
 
     def status(self, pid: int) -> dict[str, Any]:
