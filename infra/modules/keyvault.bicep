@@ -20,8 +20,8 @@ param appPrincipalId string
 @description('The SECRETS_KEY key ring: comma-separated <key id>:<base64 of 32 bytes>, the first encrypts.')
 param secretsKey string
 
-@description('The Logic App whose manual trigger\'s callback URL becomes the logic-app-url secret; empty: no such secret.')
-param logicAppName string = ''
+@description('The Logic App whose manual trigger\'s callback URL becomes the logic-app-url secret.')
+param logicAppName string
 
 @description('Days a deleted vault or secret stays recoverable (purge protection holds it that long).')
 @minValue(7)
@@ -33,7 +33,6 @@ param logAnalyticsId string
 var roleIds = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
-var hasLogicApp = !empty(logicAppName)
 
 resource vault 'Microsoft.KeyVault/vaults@2026-02-01' = {
   name: name
@@ -76,21 +75,21 @@ resource secretsKeySecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = {
   }
 }
 
-resource logicApp 'Microsoft.Logic/workflows@2019-05-01' existing = if (hasLogicApp) {
-  name: hasLogicApp ? logicAppName : 'none'
+resource logicApp 'Microsoft.Logic/workflows@2019-05-01' existing = {
+  name: logicAppName
 }
 
-resource logicAppTrigger 'Microsoft.Logic/workflows/triggers@2019-05-01' existing = if (hasLogicApp) {
+resource logicAppTrigger 'Microsoft.Logic/workflows/triggers@2019-05-01' existing = {
   parent: logicApp
   name: 'manual'
 }
 
 // Read at deployment straight into the vault, never output.
-resource logicAppUrlSecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (hasLogicApp) {
+resource logicAppUrlSecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = {
   parent: vault
   name: 'logic-app-url'
   properties: {
-    value: hasLogicApp ? logicAppTrigger.listCallbackUrl().value : ''
+    value: logicAppTrigger.listCallbackUrl().value
     contentType: 'text/plain; LOGIC_APP_URL'
     attributes: {
       enabled: true
@@ -110,8 +109,8 @@ resource appReadsSecretsKey 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-resource appReadsLogicAppUrl 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasLogicApp) {
-  name: guid(vault.id, 'logic-app-url', appPrincipalId, roleIds.keyVaultSecretsUser)
+resource appReadsLogicAppUrl 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(logicAppUrlSecret.id, appPrincipalId, roleIds.keyVaultSecretsUser)
   scope: logicAppUrlSecret
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
@@ -147,4 +146,4 @@ output uri string = vault.properties.vaultUri
 // Versioned: a new key ring (rotation) changes the app setting, so the app
 // restarts on it at once instead of within the platform's 24-hour refresh.
 output secretsKeySecretUri string = secretsKeySecret.properties.secretUriWithVersion
-output logicAppUrlSecretUri string = hasLogicApp ? logicAppUrlSecret.properties.secretUriWithVersion : ''
+output logicAppUrlSecretUri string = logicAppUrlSecret.properties.secretUriWithVersion

@@ -47,6 +47,7 @@ LOCAL_ONLY = {
 #: Set by the platform itself; the templates must not set them.
 PLATFORM_PROVIDED = {
     "WEBSITE_HOSTNAME": "App Service sets the app's host name",
+    "WEBSITE_INSTANCE_ID": "App Service sets it on every instance (kernel/auth: running in Azure)",
 }
 
 #: Set by the templates for the Functions host, the worker or an SDK rather
@@ -222,6 +223,7 @@ def code_settings() -> tuple[set[str], set[str]]:
     and the ones it can do without (each settings module's OPTIONAL)."""
     from kernel import settings as platform_settings
     from kernel import telemetry
+    from kernel.auth.settings import AuthSettings
     from kernel.env import Env
     from kernel.settings import PlatformSettings
     from notifications import settings as notification_settings
@@ -236,6 +238,7 @@ def code_settings() -> tuple[set[str], set[str]]:
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
+    AuthSettings.from_env(env)
     telemetry.configure((), env)
     optional = (
         platform_settings.OPTIONAL

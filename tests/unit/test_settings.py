@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kernel import telemetry
+from kernel.auth.settings import AuthSettings
 from kernel.env import Env
 from kernel.errors import SettingsError
 from kernel.settings import OPTIONAL as PLATFORM_OPTIONAL
@@ -22,7 +23,7 @@ from search import settings as search_settings
 from search.settings import SearchSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME"}
+PLATFORM_PROVIDED = {"WEBSITE_HOSTNAME", "WEBSITE_INSTANCE_ID"}
 #: Identity-based connections: service URIs and a client id have no local
 #: value (locally a connection string or the embedded store is used), and an
 #: empty one in local.settings.json would tell Core Tools' host that the
@@ -42,6 +43,7 @@ def names_read() -> set[str]:
     ProcessingSettings.from_env(env)
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
+    AuthSettings.from_env(env)
     telemetry.configure((), env)
     return env.read
 
