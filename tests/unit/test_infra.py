@@ -250,14 +250,21 @@ def code_settings() -> tuple[set[str], set[str]]:
     return env.read, set(optional)
 
 
-def app_settings() -> dict[str, Any]:
-    """The function app's settings as hosting.bicep declares them."""
+def function_app_site() -> dict[str, Any]:
+    """The function app's body as hosting.bicep declares it."""
     hosting = parse_bicep(INFRA / "modules" / "hosting.bicep")
     (site,) = [
         r["config"]
         for r in hosting["resources"].values()
         if r["type"] == "Microsoft.Web/sites" and not r["existing"]
     ]
+    result: dict[str, Any] = site
+    return result
+
+
+def app_settings() -> dict[str, Any]:
+    """The function app's settings as hosting.bicep declares them."""
+    site = function_app_site()
     entries = site["properties"]["siteConfig"]["appSettings"]
     settings = {str(entry["name"]): entry["value"] for entry in entries}
     assert len(settings) == len(entries), "a setting is declared twice"
@@ -346,12 +353,7 @@ def test_each_storage_connection_uses_its_own_identity_and_account() -> None:
 def test_the_deployment_package_is_in_the_host_account_read_as_the_host_identity() -> None:
     """Flex Consumption reads the package from the host account, as the host
     identity: the identity that reads documents cannot replace the code."""
-    hosting = parse_bicep(INFRA / "modules" / "hosting.bicep")
-    (site,) = [
-        r["config"]
-        for r in hosting["resources"].values()
-        if r["type"] == "Microsoft.Web/sites" and not r["existing"]
-    ]
+    site = function_app_site()
     storage = site["properties"]["functionAppConfig"]["deployment"]["storage"]
     assert _interpolated(storage["value"]) == ["hostStorageBlobEndpoint"]
     assert _reference(storage["authentication"]["userAssignedIdentityResourceId"]) == (

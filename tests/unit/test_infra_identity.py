@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 
 from kernel.identity import ROLES
-from tests.unit.test_infra import INFRA, app_settings, parse_bicep, resource_config
+from tests.unit.test_infra import (
+    INFRA,
+    app_settings,
+    function_app_site,
+    parse_bicep,
+    resource_config,
+)
 
 ENTRA = INFRA / "entra"
 KEY_VAULT = INFRA / "modules" / "keyvault.bicep"
@@ -119,12 +125,7 @@ def test_the_key_ring_is_a_secure_parameter_that_must_be_given() -> None:
 
 
 def test_the_app_resolves_its_secrets_from_key_vault_as_the_app_identity() -> None:
-    hosting = parse_bicep(INFRA / "modules" / "hosting.bicep")
-    (site,) = [
-        r["config"]
-        for r in hosting["resources"].values()
-        if r["type"] == "Microsoft.Web/sites" and not r["existing"]
-    ]
+    site = function_app_site()
     identity = site["properties"]["keyVaultReferenceIdentity"]["operator"]["operands"]
     assert (identity["operand_1"], identity["operand_2"]) == ("appIdentity", "id")
     settings = app_settings()
