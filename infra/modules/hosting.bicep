@@ -9,7 +9,8 @@
 //   app identity: DATA_STORAGE__* (the app's data and the webhook queue
 //     trigger, the data account), AZURE_CLIENT_ID (the app code's
 //     DefaultAzureCredential: Event Grid) and
-//     APPLICATIONINSIGHTS_AUTHENTICATION_STRING (telemetry).
+//     APPLICATIONINSIGHTS_AUTHENTICATION_STRING (telemetry), and the Key Vault
+//     references SECRETS_KEY and LOGIC_APP_URL (keyVaultReferenceIdentity).
 
 param location string
 param tags object
