@@ -253,6 +253,8 @@ var names = {
   language: 'lang-${resourceToken}'
   search: 'srch-${resourceToken}'
   embeddings: 'oai-${resourceToken}'
+  keyVault: 'kv-${resourceToken}'
+  apiManagement: 'apim-${resourceToken}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -275,6 +277,7 @@ module storage 'modules/storage.bicep' = if (!useExistingStorage) {
     names: storageNames
     uploadRetentionDays: uploadRetentionDays
     blobRecoveryDays: blobRecoveryDays
+    resultsRetentionDays: resultsRetentionDays
   }
 }
 
@@ -468,7 +471,6 @@ module hosting 'modules/hosting.bicep' = {
     deploymentContainerName: deploymentContainer
     appInsightsName: names.appInsights
     topicName: names.topic
-    logicAppName: names.logicApp
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     httpAlwaysReadyInstances: httpAlwaysReadyInstances
@@ -481,6 +483,15 @@ module hosting 'modules/hosting.bicep' = {
     embeddingsEndpoint: enableEmbeddings ? embeddings.outputs.endpoint : ''
     embeddingsModel: enableEmbeddings ? embeddings.outputs.deployment : ''
     embeddingsDimensions: embeddingDimensions
+    secretsKeySecretUri: keyVault.outputs.secretsKeySecretUri
+    logicAppUrlSecretUri: keyVault.outputs.logicAppUrlSecretUri
+    authIssuer: authIssuer
+    authAudience: authAudience
+    authLeewaySeconds: authLeewaySeconds
+    authOwnerScope: authOwnerScope
+    resultsRetentionDays: resultsRetentionDays
+    documentsMaxPerOwner: documentsMaxPerOwner
+    inboxDefaultOwner: effectiveInboxOwner
   }
   // The host starts as soon as the site exists: grant both identities their
   // storage access first, or the first start fails and backs off.
@@ -576,6 +587,7 @@ var secondaryNames = {
   actionGroup: 'ag-${secondaryToken}'
   logicApp: 'logic-${secondaryToken}'
   budget: 'budget-${secondaryToken}'
+  keyVault: 'kv-${secondaryToken}'
   frontDoor: 'afd-${resourceToken}'
   frontDoorEndpoint: 'docflow-${resourceToken}'
 }
@@ -614,6 +626,15 @@ module secondary 'modules/region.bicep' = if (multiRegion) {
     embeddingsAccountName: names.embeddings
     embeddingsModel: enableEmbeddings ? embeddings.outputs.deployment : ''
     embeddingsDimensions: embeddingDimensions
+    secretsKey: secretsKey
+    keyVaultSoftDeleteDays: keyVaultSoftDeleteDays
+    authIssuer: authIssuer
+    authAudience: authAudience
+    authLeewaySeconds: authLeewaySeconds
+    authOwnerScope: authOwnerScope
+    resultsRetentionDays: resultsRetentionDays
+    documentsMaxPerOwner: documentsMaxPerOwner
+    inboxDefaultOwner: effectiveInboxOwner
   }
   dependsOn: [
     storage
@@ -642,3 +663,120 @@ output AZURE_SECONDARY_RESOURCE_GROUP string = multiRegion ? secondaryNames.reso
 output AZURE_SECONDARY_FUNCTION_APP_NAME string = multiRegion ? secondary.outputs.functionAppName : ''
 output AZURE_SECONDARY_FUNCTION_APP_URL string = multiRegion ? secondary.outputs.url : ''
 output AZURE_SECONDARY_EVENTGRID_TOPIC_NAME string = multiRegion ? secondaryNames.topic : ''
+
+// ---------------------------------------------------------------------------
+// Identity and tenancy (docs/deploy.md, "Sign-in and app roles"): bearer
+// tokens from an Entra ID app registration (the preprovision hook creates it
+// and sets AUTH_AUDIENCE), the webhook secrets' key ring in Key Vault (the
+// hook generates SECRETS_KEY once), retention and quotas, and an optional API
+// Management gateway in front of the app.
+
+@secure()
+@minLength(1)
+@description('SECRETS_KEY key ring (comma-separated <key id>:<base64 of 32 bytes>, the first encrypts). The preprovision hook generates it once; never regenerate it (the stored webhook secrets become unreadable): rotate by prepending a key (docs/deploy.md).')
+param secretsKey string
+
+@description('Days a deleted Key Vault or secret stays recoverable; purge protection holds the vault name that long.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteDays int = 90
+
+@description('Entra ID tenant that issues the tokens (AUTH_ISSUER https://login.microsoftonline.com/<tenant>/v2.0).')
+param authTenantId string = tenant().tenantId
+
+@minLength(1)
+@description('AUTH_AUDIENCE: the application (client) id of the API app registration, the aud of its v2.0 access tokens. The preprovision hook sets it (azd env AUTH_AUDIENCE).')
+param authAudience string
+
+@description('Clock skew allowed on exp and nbf, in seconds.')
+@minValue(1)
+@maxValue(300)
+param authLeewaySeconds int = 60
+
+@description('principal: every user or application its own owner; tenant: all principals of a tenant share one owner.')
+@allowed([
+  'principal'
+  'tenant'
+])
+param authOwnerScope string = 'principal'
+
+@description('Days before results and document records are deleted (the app\'s reconciler and a lifecycle rule on the results container); 0 keeps them. Raw uploads are then kept no longer than this either.')
+@minValue(0)
+@maxValue(3650)
+param resultsRetentionDays int = 90
+
+@description('Stored documents per owner before uploads are refused; 0: no cap.')
+@minValue(0)
+param documentsMaxPerOwner int = 10000
+
+@description('Owner (<tenant id>:<object id>) of inbox files outside an <owner>/ folder; empty: the deploying principal (principalId), or "local" without one.')
+param inboxDefaultOwner string = ''
+
+var effectiveInboxOwner = !empty(inboxDefaultOwner) ? inboxDefaultOwner : (!empty(principalId) ? '${tenant().tenantId}:${principalId}' : 'local')
+
+@description('API Management in front of the app (validate-jwt, rate-limit-by-key per caller). Off by default.')
+param apiManagement bool = false
+
+// rate-limit-by-key is not available on the Consumption tier (the policy
+// reference lists Developer, Basic, Basic v2, Standard, Standard v2, Premium).
+@description('API Management tier; Consumption lacks rate-limit-by-key, so the smallest tier that has it is the default.')
+@allowed([
+  'BasicV2'
+  'StandardV2'
+  'Developer'
+  'Basic'
+  'Standard'
+  'Premium'
+])
+param apiManagementSku string = 'BasicV2'
+
+@description('Calls each caller (token oid, else sub) may make per apiRateLimitPeriodSeconds through API Management.')
+@minValue(1)
+param apiRateLimitCalls int = 120
+
+@description('Rate-limit window in seconds (at most 300).')
+@minValue(1)
+@maxValue(300)
+param apiRateLimitPeriodSeconds int = 60
+
+var authIssuer = '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    appPrincipalId: appIdentity.outputs.principalId
+    secretsKey: secretsKey
+    logicAppName: workflow.outputs.name
+    softDeleteRetentionDays: keyVaultSoftDeleteDays
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+// With a second region the gateway calls Front Door, which picks the live app.
+module gateway 'modules/apim.bicep' = if (apiManagement) {
+  name: 'api-management'
+  scope: rg
+  params: {
+    name: names.apiManagement
+    location: location
+    tags: tags
+    sku: apiManagementSku
+    publisherEmail: alertEmail
+    functionAppName: names.functionApp
+    backendUrl: multiRegion ? 'https://${frontDoor.outputs.endpointHostName}/api' : '${hosting.outputs.url}/api'
+    issuer: authIssuer
+    audience: authAudience
+    tenantId: authTenantId
+    rateLimitCalls: apiRateLimitCalls
+    rateLimitPeriodSeconds: apiRateLimitPeriodSeconds
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+  }
+}
+
+output AZURE_KEY_VAULT_NAME string = names.keyVault
+output AUTH_ISSUER string = authIssuer
+output API_MANAGEMENT_URL string = apiManagement ? gateway.outputs.apiUrl : ''

@@ -9,7 +9,8 @@
 //   app identity: DATA_STORAGE__* (the app's data and the webhook queue
 //     trigger, the data account), AZURE_CLIENT_ID (the app code's
 //     DefaultAzureCredential: Event Grid) and
-//     APPLICATIONINSIGHTS_AUTHENTICATION_STRING (telemetry).
+//     APPLICATIONINSIGHTS_AUTHENTICATION_STRING (telemetry), and the Key Vault
+//     references SECRETS_KEY and LOGIC_APP_URL (keyVaultReferenceIdentity).
 
 param location string
 param tags object
@@ -37,7 +38,6 @@ param deploymentContainerName string
 
 param appInsightsName string
 param topicName string
-param logicAppName string
 param instanceMemoryMB int
 param maximumInstanceCount int
 param httpAlwaysReadyInstances int
@@ -62,6 +62,31 @@ param embeddingsModel string
 
 param embeddingsDimensions int
 
+// Identity and tenancy (docs/deploy.md, "Sign-in and app roles").
+@description('Key Vault secret URI of the SECRETS_KEY key ring (keyvault.bicep), resolved by the platform as the app identity.')
+param secretsKeySecretUri string
+
+@description('Key Vault secret URI of the Logic App callback URL; empty: LOGIC_APP_URL stays empty.')
+param logicAppUrlSecretUri string
+
+@description('Token issuer (AUTH_ISSUER), https://login.microsoftonline.com/<tenant>/v2.0.')
+param authIssuer string
+
+@description('Token audience (AUTH_AUDIENCE): the API app registration\'s application id.')
+param authAudience string
+
+param authLeewaySeconds int
+param authOwnerScope string
+
+@description('Days before results and document records are deleted; 0 keeps them.')
+param resultsRetentionDays int
+
+@description('Stored documents per owner; 0: no cap.')
+param documentsMaxPerOwner int
+
+@description('Owner of inbox files outside an <owner>/ folder.')
+param inboxDefaultOwner string
+
 // Single-line, parenthesised ternary (pycep-parser).
 var summaryProvider = empty(summaryEndpoint) ? 'extractive' : 'azure-openai'
 
@@ -79,15 +104,6 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 
 resource topic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
   name: topicName
-}
-
-resource logicApp 'Microsoft.Logic/workflows@2019-05-01' existing = {
-  name: logicAppName
-}
-
-resource logicAppTrigger 'Microsoft.Logic/workflows/triggers@2019-05-01' existing = {
-  parent: logicApp
-  name: 'manual'
 }
 
 // Always-ready instances per scale group: 'http' is every HTTP function,
@@ -144,6 +160,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     publicNetworkAccess: 'Enabled'
     clientCertEnabled: false
+    // Key Vault references (SECRETS_KEY, LOGIC_APP_URL) resolve as the app identity.
+    keyVaultReferenceIdentity: appIdentity.id
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
@@ -310,10 +328,53 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           name: 'EMBEDDINGS_DIMENSIONS'
           value: string(embeddingsDimensions)
         }
-        // Read at deployment, never output: the URL carries the trigger's SAS.
+        // The URL carries the trigger's SAS: kept in Key Vault, never output.
         {
           name: 'LOGIC_APP_URL'
-          value: logicAppTrigger.listCallbackUrl().value
+          value: empty(logicAppUrlSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${logicAppUrlSecretUri})'
+        }
+        // Identity and tenancy: bearer tokens from Entra ID (kernel/auth),
+        // the webhook secrets' key ring from Key Vault, retention and quotas.
+        {
+          name: 'AUTH_MODE'
+          value: 'jwt'
+        }
+        {
+          name: 'AUTH_ISSUER'
+          value: authIssuer
+        }
+        {
+          name: 'AUTH_AUDIENCE'
+          value: authAudience
+        }
+        // Empty: the keys come from the issuer's OpenID discovery document.
+        {
+          name: 'AUTH_JWKS_URL'
+          value: ''
+        }
+        {
+          name: 'AUTH_LEEWAY_SECONDS'
+          value: string(authLeewaySeconds)
+        }
+        {
+          name: 'AUTH_OWNER_SCOPE'
+          value: authOwnerScope
+        }
+        {
+          name: 'SECRETS_KEY'
+          value: '@Microsoft.KeyVault(SecretUri=${secretsKeySecretUri})'
+        }
+        {
+          name: 'RESULTS_RETENTION_DAYS'
+          value: string(resultsRetentionDays)
+        }
+        {
+          name: 'DOCUMENTS_MAX_PER_OWNER'
+          value: string(documentsMaxPerOwner)
+        }
+        {
+          name: 'INBOX_DEFAULT_OWNER'
+          value: inboxDefaultOwner
         }
       ]
     }

@@ -50,6 +50,19 @@ param embeddingsAccountName string
 param embeddingsModel string
 param embeddingsDimensions int
 
+// Identity and tenancy: the same key ring (the shared tables hold secrets
+// sealed under it), issuer, audience, retention and quotas as the primary.
+@secure()
+param secretsKey string
+param keyVaultSoftDeleteDays int
+param authIssuer string
+param authAudience string
+param authLeewaySeconds int
+param authOwnerScope string
+param resultsRetentionDays int
+param documentsMaxPerOwner int
+param inboxDefaultOwner string
+
 var deploymentContainer = 'app-package-${uniqueString(names.functionApp)}'
 
 module hostStorage 'host-storage.bicep' = {
@@ -178,6 +191,23 @@ module aiAccess 'ai-access.bicep' = {
   }
 }
 
+// This region's own vault (a vault lives in one region; the passive app must
+// resolve its references while the primary's is unreachable): the same key
+// ring, this region's Logic App URL, read by this region's app identity only.
+module keyVault 'keyvault.bicep' = {
+  name: 'secondary-key-vault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+    secretsKey: secretsKey
+    logicAppName: workflow.outputs.name
+    softDeleteRetentionDays: keyVaultSoftDeleteDays
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+  }
+}
+
 module hosting 'hosting.bicep' = {
   name: 'secondary-hosting'
   params: {
@@ -197,7 +227,6 @@ module hosting 'hosting.bicep' = {
     deploymentContainerName: deploymentContainer
     appInsightsName: names.appInsights
     topicName: names.topic
-    logicAppName: names.logicApp
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     // Passive: scales from zero; Front Door's probes keep an instance warm.
@@ -211,6 +240,15 @@ module hosting 'hosting.bicep' = {
     embeddingsEndpoint: embeddingsEndpoint
     embeddingsModel: embeddingsModel
     embeddingsDimensions: embeddingsDimensions
+    secretsKeySecretUri: keyVault.outputs.secretsKeySecretUri
+    logicAppUrlSecretUri: keyVault.outputs.logicAppUrlSecretUri
+    authIssuer: authIssuer
+    authAudience: authAudience
+    authLeewaySeconds: authLeewaySeconds
+    authOwnerScope: authOwnerScope
+    resultsRetentionDays: resultsRetentionDays
+    documentsMaxPerOwner: documentsMaxPerOwner
+    inboxDefaultOwner: inboxDefaultOwner
   }
   dependsOn: [
     hostIdentity

@@ -23,6 +23,9 @@ param uploadRetentionDays int
 @description('Days that deleted or overwritten blobs stay recoverable.')
 param blobRecoveryDays int
 
+@description('Days before results are deleted (RESULTS_RETENTION_DAYS); 0 keeps them.')
+param resultsRetentionDays int = 0
+
 // The archive tier exists only on LRS, GRS and RA-GRS accounts; zone-redundant
 // accounts (ZRS, GZRS, RA-GZRS) move results to cold storage instead.
 var supportsArchive = contains([
@@ -30,21 +33,17 @@ var supportsArchive = contains([
   'Standard_GRS'
   'Standard_RAGRS'
 ], sku)
-var agedResultsActions = supportsArchive ? {
-  tierToCool: {
-    daysAfterModificationGreaterThan: 30
-  }
-  tierToArchive: {
-    daysAfterModificationGreaterThan: 90
-  }
-} : {
-  tierToCool: {
-    daysAfterModificationGreaterThan: 30
-  }
-  tierToCold: {
-    daysAfterModificationGreaterThan: 90
-  }
-}
+// Results move to cool after 30 days and to archive (or cold) after 90. With
+// a retention of N days they are deleted after N, and a tier change is kept
+// only when the blob would then stay in that tier for its minimum (cool 30
+// days, cold 90, archive 180), or the early deletion is billed anyway. Raw
+// uploads never outlive the results: they expire after the shorter of the two.
+var expireResults = resultsRetentionDays > 0
+var coolResults = (!expireResults || (resultsRetentionDays > 60)) ? { tierToCool: { daysAfterModificationGreaterThan: 30 } } : {}
+var archiveResults = (!expireResults || (resultsRetentionDays > (supportsArchive ? 270 : 180))) ? (supportsArchive ? { tierToArchive: { daysAfterModificationGreaterThan: 90 } } : { tierToCold: { daysAfterModificationGreaterThan: 90 } }) : {}
+var deleteResults = expireResults ? { delete: { daysAfterModificationGreaterThan: resultsRetentionDays } } : {}
+var agedResultsActions = union(coolResults, archiveResults, deleteResults)
+var rawUploadDays = (expireResults && (resultsRetentionDays < uploadRetentionDays)) ? resultsRetentionDays : uploadRetentionDays
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -221,7 +220,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             actions: {
               baseBlob: {
                 delete: {
-                  daysAfterModificationGreaterThan: uploadRetentionDays
+                  daysAfterModificationGreaterThan: rawUploadDays
                 }
               }
             }

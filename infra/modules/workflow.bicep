@@ -1,7 +1,7 @@
 // A Logic App (Consumption) that receives every completion CloudEvent from the
-// app's webhook sender (notifications/). hosting.bicep reads its callback URL
-// with listCallbackUrl() into LOGIC_APP_URL; the URL carries a SAS signature,
-// so it is never a deployment output.
+// app's webhook sender (notifications/). keyvault.bicep reads its callback URL
+// with listCallbackUrl() into a Key Vault secret, which LOGIC_APP_URL
+// references; the URL carries a SAS signature, so it is never an output.
 
 param name string
 param location string

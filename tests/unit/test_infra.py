@@ -224,6 +224,7 @@ def code_settings() -> tuple[set[str], set[str]]:
     and the ones it can do without (each settings module's OPTIONAL)."""
     from kernel import settings as platform_settings
     from kernel import telemetry
+    from kernel.auth.settings import AuthSettings
     from kernel.env import Env
     from kernel.settings import PlatformSettings
     from notifications import settings as notification_settings
@@ -241,6 +242,7 @@ def code_settings() -> tuple[set[str], set[str]]:
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
     WebIngestSettings.from_env(env)
+    AuthSettings.from_env(env)
     telemetry.configure((), env)
     optional = (
         platform_settings.OPTIONAL
@@ -253,14 +255,21 @@ def code_settings() -> tuple[set[str], set[str]]:
     return env.read, set(optional)
 
 
-def app_settings() -> dict[str, Any]:
-    """The function app's settings as hosting.bicep declares them."""
+def function_app_site() -> dict[str, Any]:
+    """The function app's body as hosting.bicep declares it."""
     hosting = parse_bicep(INFRA / "modules" / "hosting.bicep")
     (site,) = [
         r["config"]
         for r in hosting["resources"].values()
         if r["type"] == "Microsoft.Web/sites" and not r["existing"]
     ]
+    result: dict[str, Any] = site
+    return result
+
+
+def app_settings() -> dict[str, Any]:
+    """The function app's settings as hosting.bicep declares them."""
+    site = function_app_site()
     entries = site["properties"]["siteConfig"]["appSettings"]
     settings = {str(entry["name"]): entry["value"] for entry in entries}
     assert len(settings) == len(entries), "a setting is declared twice"
@@ -349,12 +358,7 @@ def test_each_storage_connection_uses_its_own_identity_and_account() -> None:
 def test_the_deployment_package_is_in_the_host_account_read_as_the_host_identity() -> None:
     """Flex Consumption reads the package from the host account, as the host
     identity: the identity that reads documents cannot replace the code."""
-    hosting = parse_bicep(INFRA / "modules" / "hosting.bicep")
-    (site,) = [
-        r["config"]
-        for r in hosting["resources"].values()
-        if r["type"] == "Microsoft.Web/sites" and not r["existing"]
-    ]
+    site = function_app_site()
     storage = site["properties"]["functionAppConfig"]["deployment"]["storage"]
     assert _interpolated(storage["value"]) == ["hostStorageBlobEndpoint"]
     assert _reference(storage["authentication"]["userAssignedIdentityResourceId"]) == (

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kernel import telemetry
+from kernel.auth.settings import AuthSettings
 from kernel.env import Env
 from kernel.errors import SettingsError
 from kernel.settings import OPTIONAL as PLATFORM_OPTIONAL
@@ -45,6 +46,7 @@ def names_read() -> set[str]:
     NotificationSettings.from_env(env)
     SearchSettings.from_env(env)
     WebIngestSettings.from_env(env)
+    AuthSettings.from_env(env)
     telemetry.configure((), env)
     return env.read
 
