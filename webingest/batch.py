@@ -215,7 +215,8 @@ class BatchTracker:
             with contextlib.suppress(ConflictError):
                 self._repository.save_batch(claimed.replace(event_published=False))
             return
-        log.info("batch.completed", extra={"batch_id": batch_id, **view["counts"]})
+        bind(batch_id=batch_id)  # bound, never in extra: logging refuses to overwrite it
+        log.info("batch.completed", extra=view["counts"])
 
 
 class BatchWorker:

@@ -180,6 +180,7 @@ class CrawlService:
     def cancel(self, crawl_id: str, *, owner: str) -> dict[str, Any]:
         """Stop the crawl: fetches in flight finish, nothing new starts."""
         self._repository.crawl(crawl_id, owner)
+        bind(crawl_id=crawl_id)
         now = self._clock()
         crawl = self._repository.change_crawl(
             crawl_id,
@@ -189,7 +190,7 @@ class CrawlService:
                 else c.replace(status=CrawlStatus.CANCELLED, updated_at=now, finished_at=now)
             ),
         )
-        log.info("crawl.cancelled", extra={"crawl_id": crawl_id})
+        log.info("crawl.cancelled")
         return crawl_view(crawl, self._repository.urls(crawl_id))
 
 

@@ -125,7 +125,7 @@ def get_batch(req: func.HttpRequest) -> func.HttpResponse:
     # %WEBINGEST_QUEUE%: the host resolves the queue name from that app setting.
     arg_name="message",
     queue_name="%WEBINGEST_QUEUE%",
-    connection="AzureWebJobsStorage",
+    connection="DATA_STORAGE",
 )
 def fetch_frontier(message: func.QueueMessage, context: func.Context) -> None:
     from webingest.jobs import FrontierJob, InvalidJobError
