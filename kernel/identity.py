@@ -9,8 +9,9 @@ comes from the request's bearer token (:mod:`kernel.auth.tokens`); with
 owner holding every role.
 
 App roles (the token's ``roles`` claim, defined on the Entra ID app
-registration): ``Documents.Read`` (list, get, results, search),
-``Documents.Write`` (upload, scrape, delete), ``Subscriptions.Manage``
+registration): ``Documents.Read`` (list, get, results, search, crawl and
+batch status), ``Documents.Write`` (upload, delete, scrape, crawl and its
+cancellation, batch), ``Subscriptions.Manage``
 (webhook subscriptions, deliveries, replays) and ``Admin``.
 """
 

@@ -6,8 +6,8 @@
 // Which identity each setting uses:
 //   host identity: AzureWebJobsStorage__* (the Functions host's own storage,
 //     the host account) and the deployment package (functionAppConfig).
-//   app identity: DATA_STORAGE__* (the app's data and the webhook queue
-//     trigger, the data account), AZURE_CLIENT_ID (the app code's
+//   app identity: DATA_STORAGE__* (the app's data and the queue triggers:
+//     webhooks, reindex, crawl frontier; the data account), AZURE_CLIENT_ID (the app code's
 //     DefaultAzureCredential: Event Grid) and
 //     APPLICATIONINSIGHTS_AUTHENTICATION_STRING (telemetry), and the Key Vault
 //     references SECRETS_KEY and LOGIC_APP_URL (keyVaultReferenceIdentity).
@@ -193,7 +193,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         }
         // The app's data: the data account, as the app identity. The app
         // reads these (kernel/settings.py); the host reads them for the
-        // webhook queue trigger (connection DATA_STORAGE).
+        // queue triggers (connection DATA_STORAGE).
         {
           name: 'DATA_STORAGE__credential'
           value: 'managedidentity'

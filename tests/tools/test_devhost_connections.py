@@ -57,8 +57,8 @@ def storage_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[...
 
 
 def test_every_queue_trigger_binds_to_the_data_connection() -> None:
-    """The app's queue triggers (webhook deliveries, reindex steps) read the data
-    account in Azure, never the host's."""
+    """The app's queue triggers (webhook deliveries, reindex steps, the crawl
+    frontier) read the data account in Azure, never the host's."""
     import function_app
     from tools.devhost.functions import QUEUE_TRIGGER, index_functions
 
