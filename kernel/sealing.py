@@ -83,9 +83,6 @@ class Keyring:
             ) from None
         return plaintext.decode("utf-8")
 
-    def is_current(self, sealed: Sealed) -> bool:
-        return sealed.key_id == self.current
-
     @classmethod
     def parse(cls, raw: str) -> Keyring:
         """The ring in ``"k2:<base64>,k1:<base64>"``; SettingsError when malformed
